@@ -1,0 +1,55 @@
+"""Start-up with bad configuration stops with one line naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SETUP = "import django; django.setup()"
+
+
+def run_with(**overrides):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TRACKER_ENV", "SECRET_KEY", "DEBUG"}}
+    env.update(overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "tracker.settings"
+    return subprocess.run([sys.executable, "-c", SETUP], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"TRACKER_ENV": "staging"}, "TRACKER_ENV"),
+        ({"TRACKER_ENV": "production", "ALLOWED_HOSTS": "x.example"}, "SECRET_KEY"),
+        ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL"),
+        ({"CELERY_BROKER_URL": "kafka://x"}, "CELERY_BROKER_URL"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ],
+)
+def test_invalid_environment_stops_with_one_line_naming_the_variable(overrides, variable):
+    result = run_with(**overrides)
+
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env.update(TRACKER_ENV="production", SECRET_KEY="x" * 20 + "-production-secret-key-for-the-check-0123456789",
+               ALLOWED_HOSTS="status.example.com")  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
