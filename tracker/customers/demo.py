@@ -98,7 +98,7 @@ def _seed_staff() -> None:
 
 
 def _seed_businesses() -> None:
-    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    rng = random.Random(2026)  # demo data, not security
     fakers = {lang: Faker(locale) for lang, locale in FAKER_LOCALES.items()}
     for f in fakers.values():
         f.seed_instance(2026)
