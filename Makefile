@@ -66,7 +66,7 @@ messages: $(STAMP)
 
 check-deploy: $(STAMP)
 	TRACKER_ENV=production SECRET_KEY=$$($(PY) -c 'import secrets;print(secrets.token_urlsafe(64))') \
-	  ALLOWED_HOSTS=status.example.com $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=status.example.com EMAIL_URL=smtp://mail.example.com:587 $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf var/broker var/cache var/mail var/bench

@@ -8,8 +8,10 @@ HTTPS-only protections and requires an explicit SECRET_KEY and ALLOWED_HOSTS.
 Every variable is listed in .env.example.
 """
 
+import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -146,6 +148,8 @@ DATABASES = {
     "default": _read("DATABASE_URL", env.db_url, f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 _db = DATABASES["default"]
+if _db["ENGINE"] not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+    raise _config_error("DATABASE_URL", "must start with postgres:// or sqlite://")
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool: connections are reused across requests in a process.
     if _bool("DATABASE_POOL", True):
@@ -164,6 +168,8 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file (one per test session) so a worker subprocess can open the same database.
+    _db["TEST"] = {"NAME": env.str("TEST_DATABASE_FILE", default=str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------
@@ -236,6 +242,10 @@ if env.str("EMAIL_URL", default=""):
             | {"timeout": 10},
         }
     }
+elif PRODUCTION:
+    raise _config_error(
+        "EMAIL_URL", "must be set in production (e.g. smtp://user:password@mail.example.com:587/?tls=True)"
+    )
 else:
     MAILERS = {
         "default": {
@@ -288,7 +298,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -----------------------------------------------------------------
-BROKER_DIR = VAR_DIR / "broker"
+BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if not CELERY_BROKER_URL.startswith(("filesystem://", "redis://", "rediss://", "amqp://", "amqps://", "memory://")):
     raise _config_error("CELERY_BROKER_URL", "must start with filesystem://, redis://, rediss://, amqp:// or amqps://")
@@ -319,7 +329,28 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule. Apps add their periodic tasks here, not elsewhere.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "notifications-sweep": {"task": "tracker.notifications.tasks.sweep_deliveries", "schedule": timedelta(seconds=30)},
+}
+
+# --- Notifications ------------------------------------------------------------
+# SMS: "tracker.notifications.channels.sms.FileSmsBackend" (var/sms, default),
+# "...ConsoleSmsBackend", or "...HttpSmsBackend" with SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN.
+SMS_BACKEND = env.str("SMS_BACKEND", default="tracker.notifications.channels.sms.FileSmsBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+# Messages per second and channel across all workers (0: no limit), e.g. "email=100,sms=10,webhook=50".
+NOTIFY_RATE_LIMITS = {
+    channel: int(limit)
+    for channel, limit in _read("NOTIFY_RATE_LIMITS", env.dict, {"email": 0, "sms": 10, "webhook": 50}).items()
+}
+NOTIFY_MAX_ATTEMPTS = _read("NOTIFY_MAX_ATTEMPTS", env.int, 6)
+NOTIFY_LEASE_SECONDS = _read("NOTIFY_LEASE_SECONDS", env.int, 300)
+NOTIFY_BATCH_SIZE = _read("NOTIFY_BATCH_SIZE", env.int, 500)
+NOTIFY_RETRY_BASE_SECONDS = _read("NOTIFY_RETRY_BASE_SECONDS", env.int, 30)
+NOTIFY_WEBHOOK_TIMEOUT = _read("NOTIFY_WEBHOOK_TIMEOUT", env.float, 10.0)
+NOTIFY_WEBHOOK_DISABLE_AFTER = _read("NOTIFY_WEBHOOK_DISABLE_AFTER", env.int, 10)
 
 # --- Logging ----------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -17,8 +17,8 @@ def test_healthz_reports_ok_when_database_and_broker_answer(client):
 
 def test_healthz_names_the_broker_when_it_is_down(client, monkeypatch):
     # A real connection attempt to a port where nothing listens.
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    connect = celery_app.connection_for_write
+    monkeypatch.setattr(celery_app, "connection_for_write", lambda: connect(url="redis://127.0.0.1:1/0"))
 
     response = client.get("/healthz")
 

@@ -24,6 +24,7 @@ def run_with(**overrides):
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"TRACKER_ENV": "staging"}, "TRACKER_ENV"),
         ({"TRACKER_ENV": "production", "ALLOWED_HOSTS": "x.example"}, "SECRET_KEY"),
+        ({"TRACKER_ENV": "production", "ALLOWED_HOSTS": "x.example", "SECRET_KEY": "k" * 60}, "EMAIL_URL"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL"),
         ({"CELERY_BROKER_URL": "kafka://x"}, "CELERY_BROKER_URL"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
@@ -42,7 +43,7 @@ def test_invalid_environment_stops_with_one_line_naming_the_variable(overrides, 
 def test_production_settings_pass_the_deploy_check():
     env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     env.update(TRACKER_ENV="production", SECRET_KEY="x" * 20 + "-production-secret-key-for-the-check-0123456789",
-               ALLOWED_HOSTS="status.example.com")  # fmt: skip
+               ALLOWED_HOSTS="status.example.com", EMAIL_URL="smtp://mail.example.com:587/?tls=True")  # fmt: skip
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
