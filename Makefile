@@ -48,7 +48,18 @@ test: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
+# Benchmarks (tests/benchmarks): SQLite by default, PostgreSQL with DATABASE_URL. Load generator: wrk.
 bench: $(STAMP)
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing wrk (the load generator) with apt-get..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) </dev/null >/dev/null \
+	      || echo "Could not install wrk; the benchmarks fall back to the slower Python load generator."; \
+	  else \
+	    echo "wrk not found and cannot install it here (run 'apt-get install wrk' as root);" \
+	      "the benchmarks fall back to the slower Python load generator."; \
+	  fi; \
+	fi
 	$(PY) -m tests.benchmarks.run
 
 lint: $(STAMP)

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ComplaintsConfig(AppConfig):
     name = "complaints"
     verbose_name = _("Complaints")
+
+    def ready(self) -> None:
+        from tracker.notifications.kinds import register
+
+        from .kinds import complaint_update
+
+        register(complaint_update)

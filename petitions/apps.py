@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PetitionsConfig(AppConfig):
     name = "petitions"
     verbose_name = _("Petitions")
+
+    def ready(self) -> None:
+        from tracker.notifications.kinds import register
+
+        from .kinds import CompensationOffered
+
+        register(CompensationOffered())

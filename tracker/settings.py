@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -86,7 +87,8 @@ CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS", env.list, [])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site requires a verified second factor for staff (tracker/security/admin_site.py).
+    "tracker.security.apps.SecureAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -98,26 +100,43 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "phonenumber_field",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "tracker",
+    "tracker.security",
     "tracker.accounts",
     "tracker.customers",
     "tracker.notifications",
     "tracker.incidents",
     "complaints",
     "petitions",
+    "tracker.reports",
+    "tracker.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Anonymous status pages from the cache, without the rest of the stack (tracker/incidents/cache.py).
+    "tracker.incidents.cache.StatusPageCacheMiddleware",
+    # /api/ only: 413 for oversized bodies; 404, 500 and other middleware's errors in the API's error shape.
+    "tracker.api.exceptions.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tracker.security.middleware.SessionIdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tracker.security.middleware.SecondFactorMiddleware",
+    "tracker.security.middleware.LoginAdmissionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "tracker.security.middleware.SecurityHeadersMiddleware",
+    # Last, so that it sees the lockout flag set by the authentication backend.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -181,9 +200,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "tracker.security.validators.ContextWordsValidator"},
 ]
+# Words tied to this service that a password may not contain (SECURITY.md, ASVS 6.1.2).
+SECURITY_PASSWORD_CONTEXT_WORDS = _read(
+    "SECURITY_PASSWORD_CONTEXT_WORDS", env.list, ["outage", "tracker", "panne", "störung", "guasto", "password"]
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
+# A session idle for this long is logged out (security.middleware.SessionIdleTimeoutMiddleware).
+SESSION_IDLE_TIMEOUT_MINUTES = _read("SESSION_IDLE_TIMEOUT_MINUTES", env.int, 120)
 
 # --- Languages --------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -242,6 +268,13 @@ if env.str("EMAIL_URL", default=""):
             | {"timeout": 10},
         }
     }
+    # Only SMTP takes host, port and credentials; filemail:///abs/path writes files; dummymail:// discards.
+    if not _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        MAILERS["default"]["OPTIONS"] = (
+            {"file_path": "/" + _email["EMAIL_FILE_PATH"].lstrip("/")}
+            if _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+            else {}
+        )
 elif PRODUCTION:
     raise _config_error(
         "EMAIL_URL", "must be set in production (e.g. smtp://user:password@mail.example.com:587/?tls=True)"
@@ -267,12 +300,15 @@ SECURE_CSP = {
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],
-    "base-uri": [CSP.SELF],
+    "base-uri": [CSP.NONE],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", True)
+    # API clients are not redirected to HTTPS (a silent redirect would hide a plain-HTTP client):
+    # SecurityHeadersMiddleware answers them 403 instead (ASVS 5.0 4.1.2).
+    SECURE_REDIRECT_EXEMPT = [r"^api/"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = _read("SECURE_HSTS_SECONDS", env.int, 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -281,13 +317,97 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+    LANGUAGE_COOKIE_NAME = "__Host-language"
+    LANGUAGE_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_HTTPONLY = True
+    LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Admin and staff: a verified second factor (TOTP or a recovery code) is required
+# for every staff session, and for contacts who enabled one. Only the test suite turns it off.
+ADMIN_REQUIRE_OTP = _bool("ADMIN_REQUIRE_OTP", True)
+OTP_TOTP_ISSUER = "Outage Tracker"
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Paths an unverified session may still reach (enrolment, verification, log out, static files).
+SECURITY_OTP_EXEMPT_PATHS = [
+    "/security/two-factor/setup/",
+    "/security/two-factor/verify/",
+    "/static/",
+    "/i18n/",
+    "/jsi18n/",
+    "/healthz",
+    "/admin/logout/",
+    "/accounts/logout/",
+]
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Flash messages live in the session, not in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# A POST to these paths ends the session; the browser is told to clear what it kept.
+SECURITY_LOGOUT_PATHS = ["/admin/logout/", "/accounts/logout/"]
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the Nth address from the right.
+TRUSTED_PROXY_COUNT = _read("TRUSTED_PROXY_COUNT", env.int, 0)
+# Brute force (django-axes): 5 failures for one username from one address lock that pair out for
+# 15 minutes; a known user is never locked out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    # Authoritative for passwords: a wrong one stops here (one hash per attempt).
+    "tracker.security.backends.AdmissionModelBackend",
+    # Never reached with a password; listed so that sessions opened with
+    # login(..., backend="django.contrib.auth.backends.ModelBackend") (login links) stay valid.
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "tracker.security.net.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
+# Admission limit on password checks (hashing is deliberately slow): per client address and per
+# username within a one-minute window, and at most this many hashes at once per process.
+LOGIN_RATE_PER_IP = _read("LOGIN_RATE_PER_IP", env.int, 20)
+LOGIN_RATE_PER_USERNAME = _read("LOGIN_RATE_PER_USERNAME", env.int, 10)
+LOGIN_RATE_WINDOW_SECONDS = 60
+LOGIN_MAX_CONCURRENT_HASHES = _read("LOGIN_MAX_CONCURRENT_HASHES", env.int, 2)
+# Permissions-Policy sent on every response.
+SECURITY_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+# Personal data retention (days), applied daily by security.tasks.apply_retention.
+PRIVACY_RETENTION_DAYS = {
+    "login_attempts": _read("RETENTION_LOGIN_ATTEMPTS_DAYS", env.int, 30),
+    "login_log": _read("RETENTION_LOGIN_LOG_DAYS", env.int, 90),
+    "delivery_details": _read("RETENTION_DELIVERY_DETAILS_DAYS", env.int, 180),
+    "unsubscribed_subscribers": _read("RETENTION_UNSUBSCRIBED_DAYS", env.int, 365),
+}
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tracker.api.schema.TrackerAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bearer first: an unauthenticated request gets 401 with WWW-Authenticate. Sessions enforce CSRF.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tracker.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Deny by default: every API view states its own permissions.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.BoundedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "tracker.api.throttling.AnonThrottle",
+        "tracker.api.throttling.UserThrottle",
+        "tracker.api.throttling.IpThrottle",
+    ],
+    "EXCEPTION_HANDLER": "tracker.api.exceptions.exception_handler",
+    "DEFAULT_METADATA_CLASS": None,
+}
+# Requests allowed per client: "anon" per IP without login, "user" per account, "ip" per address for all,
+# "sign" petition signatures per IP. Format: number/second|minute|hour|day.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="120/minute"),
+    "user": env.str("API_THROTTLE_USER", default="600/minute"),
+    "ip": env.str("API_THROTTLE_IP", default="1200/minute"),
+    "sign": env.str("API_THROTTLE_SIGN", default="20/hour"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Outage Tracker API",
@@ -295,6 +415,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": (
+        "Incidents, complaints, petitions, deliveries and reports of the Outage Tracker. "
+        "Authenticate with `Authorization: Bearer <token>` (tokens are issued by staff in the admin) "
+        "or with the session cookie and the CSRF header. Errors always have the shape "
+        '`{"error": {"code": "...", "message": "...", "details": {...}}}`.'
+    ),
+    "SERVE_PERMISSIONS": ["tracker.api.permissions.AnyoneAllowed"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "tracker.incidents.models.Incident.Status",
+        "ComplaintStatusEnum": "complaints.models.Status",
+        "DeliveryStatusEnum": "tracker.notifications.models.Delivery.Status",
+        "PetitionStatusEnum": "petitions.models.Petition.Status",
+        "DecisionStatusEnum": "petitions.models.CompensationDecision.Status",
+        "CurrencyEnum": "tracker.customers.models.Currency",
+        "ComplaintEventKindEnum": "complaints.models.ComplaintEvent.Kind",
+        "ExportKindEnum": "tracker.reports.models.ExportKind",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -348,17 +488,107 @@ NOTIFY_RATE_LIMITS = {
 NOTIFY_MAX_ATTEMPTS = _read("NOTIFY_MAX_ATTEMPTS", env.int, 6)
 NOTIFY_LEASE_SECONDS = _read("NOTIFY_LEASE_SECONDS", env.int, 300)
 NOTIFY_BATCH_SIZE = _read("NOTIFY_BATCH_SIZE", env.int, 500)
+# Sent rows are recorded every N messages: a worker killed meanwhile leaves at most N "maybe sent".
+NOTIFY_MARK_EVERY = _read("NOTIFY_MARK_EVERY", env.int, 10)
+# The sweeper re-enqueues pending rows older than this (their first task was lost).
+NOTIFY_SWEEP_GRACE_SECONDS = _read("NOTIFY_SWEEP_GRACE_SECONDS", env.int, 120)
 NOTIFY_RETRY_BASE_SECONDS = _read("NOTIFY_RETRY_BASE_SECONDS", env.int, 30)
 NOTIFY_WEBHOOK_TIMEOUT = _read("NOTIFY_WEBHOOK_TIMEOUT", env.float, 10.0)
 NOTIFY_WEBHOOK_DISABLE_AFTER = _read("NOTIFY_WEBHOOK_DISABLE_AFTER", env.int, 10)
+
+# --- Complaints ---------------------------------------------------------------
+# A closed complaint can be reopened for this many days.
+COMPLAINTS_REOPEN_DAYS = _read("COMPLAINTS_REOPEN_DAYS", env.int, 14)
+# Filings allowed per client IP and per business within the window (0: no limit).
+COMPLAINTS_RATE_PER_IP = _read("COMPLAINTS_RATE_PER_IP", env.int, 30)
+COMPLAINTS_RATE_PER_BUSINESS = _read("COMPLAINTS_RATE_PER_BUSINESS", env.int, 20)
+COMPLAINTS_RATE_WINDOW_SECONDS = _read("COMPLAINTS_RATE_WINDOW_SECONDS", env.int, 3600)
+# Spike detection (Downdetector's method): distinct businesses per service and region per window,
+# against the same hour of the week in past weeks; a spike needs two consecutive windows above
+# max(ratio x baseline, minimum) with no incident covering it.
+COMPLAINTS_SPIKE_WINDOW_MINUTES = _read("COMPLAINTS_SPIKE_WINDOW_MINUTES", env.int, 5)
+COMPLAINTS_SPIKE_RATIO = _read("COMPLAINTS_SPIKE_RATIO", env.float, 3.0)
+COMPLAINTS_SPIKE_MIN_BUSINESSES = _read("COMPLAINTS_SPIKE_MIN_BUSINESSES", env.int, 10)
+COMPLAINTS_SPIKE_BASELINE_WEEKS = _read("COMPLAINTS_SPIKE_BASELINE_WEEKS", env.int, 4)
+COMPLAINTS_SPIKE_COOLDOWN_MINUTES = _read("COMPLAINTS_SPIKE_COOLDOWN_MINUTES", env.int, 60)
+# Agents are warned this long before a first-response or resolution time is missed.
+COMPLAINTS_SLA_WARN_MINUTES = _read("COMPLAINTS_SLA_WARN_MINUTES", env.int, 60)
+CELERY_BEAT_SCHEDULE["complaints-detect-spikes"] = {
+    "task": "complaints.tasks.detect_spikes",
+    "schedule": timedelta(minutes=1),
+}
+CELERY_BEAT_SCHEDULE["complaints-check-sla"] = {"task": "complaints.tasks.check_sla", "schedule": timedelta(minutes=5)}
+# Personal data past PRIVACY_RETENTION_DAYS (see Security) is deleted or anonymised daily.
+CELERY_BEAT_SCHEDULE["security-apply-retention"] = {
+    "task": "tracker.security.tasks.apply_retention",
+    "schedule": timedelta(days=1),
+}
+# Incidents: remind agents once when a promised "next update by" time passes without an update.
+CELERY_BEAT_SCHEDULE["incidents-remind-overdue-updates"] = {
+    "task": "tracker.incidents.tasks.remind_overdue_updates",
+    "schedule": timedelta(minutes=1),
+}
+
+# --- Reports --------------------------------------------------------------------
+# Exports up to this many rows stream straight to the browser; larger ones run as a Celery job.
+REPORTS_STREAM_MAX_ROWS = _read("REPORTS_STREAM_MAX_ROWS", env.int, 50_000)
+# How long the download link of a background export stays valid.
+REPORTS_EXPORT_TTL_HOURS = _read("REPORTS_EXPORT_TTL_HOURS", env.int, 72)
+CELERY_BEAT_SCHEDULE["reports-weekly-email"] = {
+    "task": "tracker.reports.tasks.send_weekly_report",
+    "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+}
+CELERY_BEAT_SCHEDULE["reports-purge-expired-exports"] = {
+    "task": "tracker.reports.tasks.purge_expired_exports",
+    "schedule": timedelta(hours=1),
+}
+
+# --- Petitions ------------------------------------------------------------------
+# Confirmation links expire (and unconfirmed signatures are deleted) after this many days.
+PETITIONS_CONFIRM_DAYS = _read("PETITIONS_CONFIRM_DAYS", env.int, 7)
+PETITIONS_WITHDRAW_DAYS = _read("PETITIONS_WITHDRAW_DAYS", env.int, 365)
+# Personal data of signatures is erased this many days after the petition closes.
+PETITIONS_ANONYMISE_AFTER_DAYS = _read("PETITIONS_ANONYMISE_AFTER_DAYS", env.int, 90)
+PETITIONS_SIGNATURES_PER_IP_PER_HOUR = _read("PETITIONS_SIGNATURES_PER_IP_PER_HOUR", env.int, 10)
+PETITIONS_SIGNATURES_PER_DOMAIN_PER_HOUR = _read("PETITIONS_SIGNATURES_PER_DOMAIN_PER_HOUR", env.int, 200)
+# Compensation offers above this amount need a second approver (a manager other than the maker).
+PETITIONS_COMPENSATION_APPROVAL_LIMIT = env.str("PETITIONS_COMPENSATION_APPROVAL_LIMIT", default="500")
+# The batched signature counter runs this often; the live count is at most this late (plus 2 s of cache).
+PETITIONS_COUNT_EVERY_SECONDS = _read("PETITIONS_COUNT_EVERY_SECONDS", env.int, 2)
+CELERY_BEAT_SCHEDULE["petitions-count-signatures"] = {
+    "task": "petitions.tasks.count_signatures",
+    "schedule": timedelta(seconds=PETITIONS_COUNT_EVERY_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["petitions-reconcile-tallies"] = {
+    "task": "petitions.tasks.reconcile_tallies",
+    "schedule": crontab(minute=30, hour=3),
+}
+CELERY_BEAT_SCHEDULE["petitions-housekeeping"] = {
+    "task": "petitions.tasks.housekeeping",
+    "schedule": crontab(minute=15, hour=3),
+}
+
+# --- Benchmarks -------------------------------------------------------------
+# Mounts the no-op page bench/noop (baseline B-NOOP of make bench). Off by default.
+BENCH_NOOP_VIEW = _bool("BENCH_NOOP_VIEW", False)
 
 # --- Logging ----------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr}},
+    # Timestamps in UTC, ISO 8601 (ASVS 5.0 16.2.2).
+    "formatters": {"plain": {"()": "tracker.security.logging.UTCFormatter"}},
+    # No personal data in logs: e-mail addresses and phone numbers are masked before any handler writes.
+    "filters": {"personal_data": {"()": "tracker.security.logging.PersonalDataFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "stream": sys.stderr,
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.request": {"level": "ERROR"}},
 }

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Business, Contact, Region, Service, Subscription, VoiceLine
 
@@ -46,6 +47,13 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ["business"]
     search_fields = ["name", "email", "business__company_name", "business__customer_number"]
     autocomplete_fields = ["business", "user"]
+    readonly_fields = ["delivery_history"]
+
+    @admin.display(description=_("notifications"))
+    def delivery_history(self, obj):
+        from tracker.notifications.admin import contact_history_link
+
+        return contact_history_link(obj) if obj.pk else "-"
 
 
 class VoiceLineInline(admin.TabularInline):

@@ -6,3 +6,9 @@ class NotificationsConfig(AppConfig):
     name = "tracker.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from .kinds import register
+        from .notices import WebhookDisabledKind
+
+        register(WebhookDisabledKind())

@@ -1,10 +1,14 @@
 """Outbox of notifications: a job per event, a delivery row per contact and channel."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tracker.customers.models import Channel, Contact
+from tracker.customers.models import Business, Channel, Contact
+
+from .validators import validate_webhook_url
 
 
 class NotificationJob(models.Model):
@@ -63,6 +67,13 @@ class Delivery(models.Model):
     # Why this channel was chosen or skipped, e.g. "e-mail down: Fixed e-mail outage".
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     provider_message_id = models.CharField(_("provider message id"), max_length=200, blank=True)
+    # Set when a worker lost its lease while sending: the provider may have accepted the
+    # message before the worker died, so a retry may be a duplicate (same idempotency key).
+    maybe_sent = models.BooleanField(
+        _("possibly sent before"),
+        default=False,
+        help_text=_("A worker stopped after handing the message over and before recording it."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
@@ -80,3 +91,42 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.contact_id} ({self.get_status_display()})"
+
+
+def _webhook_secret() -> str:
+    # Standard Webhooks secrets: "whsec_" and base64 of 24 to 64 random bytes.
+    import base64
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class WebhookEndpoint(models.Model):
+    """Where a business receives signed webhook events (Standard Webhooks)."""
+
+    business = models.OneToOneField(
+        Business, on_delete=models.CASCADE, related_name="webhook_endpoint", verbose_name=_("business")
+    )
+    url = models.URLField(
+        _("URL"),
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text=_("An https address on the public internet."),
+    )
+    secret = models.CharField(_("signing secret"), max_length=100, default=_webhook_secret)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    disabled_at = models.DateTimeField(
+        _("disabled"), null=True, blank=True, help_text=_("Set after repeated failures; clear it to enable again.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["business_id"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None

@@ -7,6 +7,10 @@ from django.utils.module_loading import import_string
 # Each module's seed(stdout=...) is idempotent; order follows the dependencies.
 SEEDERS = [
     "tracker.customers.demo.seed",
+    "tracker.incidents.demo.seed",
+    "complaints.demo.seed",
+    "petitions.demo.seed",
+    "tracker.reports.demo.seed",
 ]
 
 

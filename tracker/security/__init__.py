@@ -1,0 +1,1 @@
+"""Security and privacy: second factor, brute-force limits, headers, safe redirects, log masking, GDPR."""
