@@ -60,7 +60,7 @@ def test_update_kind_renders_translation_and_escapes_html(published):
     assert "Migration <script>x</script>" in de.text  # no German translation: the original
     assert "<script>" not in de.html
     assert "Mail &lt;down&gt;" in de.html
-    assert fr.subject == "[Identified] Mail <down>"
+    assert fr.subject == "[Identifié] Mail <down>"
     assert len(fr.sms) <= 300
     assert fr.payload["incident"]["restored_percent"] == 33
     assert fr.payload["update"]["message"] == "Migration du serveur <b>mail</b>"

@@ -59,9 +59,10 @@ def test_a_job_creates_the_expected_deliveries_and_sends_each_once_in_the_contac
             (de_contact.email, "Aktuelle Störung"),
         ]
     )
-    assert [(s["to"], s["body"].split(" Settings:")[0].split(" Réglages")[0]) for s in sms_outbox] == [
-        (str(it_contact.phone), "Guasto in corso [it]")
-    ]
+    assert [s["to"] for s in sms_outbox] == [str(it_contact.phone)]
+    # In the contact's language, with the signed preferences link after the translated label.
+    assert sms_outbox[0]["body"].startswith("Guasto in corso [it] Impostazioni: http")
+    assert "/notifications/preferences/" in sms_outbox[0]["body"]
     assert unsubscribed.email not in {m.to[0] for m in mailoutbox}
     assert muted.email not in {m.to[0] for m in mailoutbox}
     assert no_address.pk not in {row[0] for row in _rows(job)}

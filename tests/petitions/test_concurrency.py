@@ -12,7 +12,7 @@ from petitions.models import Signature
 
 from .factories import PetitionFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PARALLEL = 50
 
 
