@@ -355,6 +355,7 @@ AUTHENTICATION_BACKENDS = [
     # login(..., backend="django.contrib.auth.backends.ModelBackend") (login links) stay valid.
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_TIME = timedelta(minutes=_read("AXES_COOLOFF_MINUTES", env.int, 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

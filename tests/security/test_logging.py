@@ -19,6 +19,7 @@ from tracker.security.logging import PersonalDataFilter, mask_personal_data
         ("login from 203.0.113.7", "login from 203.0.113.x"),
         ("job 1234567 took 0.25 s at 2026-11-22 03:24:52,792", "job 1234567 took 0.25 s at 2026-11-22 03:24:52,792"),
         ("axes version 8.3.1", "axes version 8.3.1"),
+        ("succeeded in 0.0026355738999882306s: None", "succeeded in 0.0026355738999882306s: None"),
     ],
 )
 def test_mask_personal_data(text, masked):
