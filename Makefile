@@ -37,7 +37,8 @@ run: seed
 	@echo "    admin         http://127.0.0.1:8000/admin/"
 	@echo "    health        http://127.0.0.1:8000/healthz"
 	@echo "  Demo logins (demo only): agent / agent-demo-2026, manager / manager-demo-2026,"
-	@echo "    customer contact: contact@demo.example / contact-demo-2026"
+	@echo "    admin / admin-demo-2026; customer contact: contact@demo.example / contact-demo-2026"
+	@echo "  Staff need a second factor: the first admin login opens the enrolment page (any TOTP app)."
 	@echo "  Sent e-mail is written to var/mail/. Ctrl-C stops web, worker and scheduler."
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
