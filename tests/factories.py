@@ -1,11 +1,15 @@
 """factory_boy factories shared by every test module."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from tracker.customers.models import Business, Contact, Region, Service, Subscription, VoiceLine
+from tracker.incidents.models import Incident
+from tracker.notifications.models import Delivery, NotificationJob
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -75,3 +79,45 @@ class VoiceLineFactory(factory.django.DjangoModelFactory):
 
     subscription = factory.SubFactory(SubscriptionFactory)
     number = factory.Sequence(lambda n: f"+4121{n:07d}")
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """A declared, open incident; pass services=[...] and regions=[...] to place it."""
+
+    class Meta:
+        model = Incident
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Outage {n}")
+    status = Incident.Status.INVESTIGATING
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
+    detected_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(minutes=5))
+    declared_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(minutes=10))
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create:
+            self.services.set(extracted if extracted is not None else [ServiceFactory()])
+
+    @factory.post_generation
+    def regions(self, create, extracted, **kwargs):
+        if create:
+            self.regions.set(extracted if extracted is not None else [RegionFactory()])
+
+
+class NotificationJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationJob
+
+    kind = "incident.update"
+    params = factory.LazyFunction(dict)
+    status = NotificationJob.Status.EXPANDED
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    job = factory.SubFactory(NotificationJobFactory)
+    contact = factory.SubFactory(ContactFactory)
+    channel = "email"

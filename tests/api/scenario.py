@@ -13,11 +13,12 @@ from complaints import services as complaint_services
 from petitions import services as petition_services
 from petitions import tokens as petition_tokens
 from petitions.models import CompensationDecision
+from tests.factories import IncidentFactory
 from tracker.incidents import services as incident_services
 from tracker.notifications.models import Delivery
 from tracker.reports.models import ExportJob
 
-from .factories import DeliveryFactory, IncidentFactory
+from .factories import DeliveryFactory
 
 
 @dataclass

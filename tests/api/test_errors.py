@@ -173,7 +173,7 @@ def test_ip_throttle_counts_every_account_behind_one_address(world, settings):
 
 def test_service_validation_errors_keep_the_shape(world):
     # The incidents service refuses an update published before the outage started.
-    from tests.api.factories import IncidentFactory
+    from tests.factories import IncidentFactory
 
     incident = IncidentFactory(services=[world.service], regions=[world.region])
     response = world.client("agent").post(
@@ -191,7 +191,7 @@ def test_service_validation_errors_keep_the_shape(world):
 
 
 def test_collections_are_bounded(world):
-    from tests.api.factories import IncidentFactory
+    from tests.factories import IncidentFactory
 
     incident = IncidentFactory(services=[world.service], regions=[world.region])
     too_many = {str(i): "text" for i in range(1, 52)}

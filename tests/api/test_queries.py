@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from complaints.models import Complaint
 from petitions.models import CompensationDecision, Petition, PetitionTally, Signature
+from tests.factories import IncidentFactory
 from tracker.reports.models import ExportJob
 
-from .factories import DeliveryFactory, IncidentFactory
+from .factories import DeliveryFactory
 
 N = 4
 

@@ -7,8 +7,8 @@ import factory
 from django.utils import timezone
 
 from complaints.models import Complaint, ComplaintSpike
+from tests import factories
 from tests.factories import BusinessFactory, ContactFactory, RegionFactory, ServiceFactory, SubscriptionFactory
-from tracker.incidents.models import Incident
 
 
 class ComplaintFactory(factory.django.DjangoModelFactory):
@@ -31,27 +31,6 @@ class ComplaintFactory(factory.django.DjangoModelFactory):
     sla_due_at = factory.SelfAttribute("first_response_due_at")
 
 
-class IncidentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Incident
-        skip_postgeneration_save = True
-
-    title = factory.Sequence(lambda n: f"Outage {n}")
-    status = Incident.Status.INVESTIGATING
-    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=3))
-    declared_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))
-
-    @factory.post_generation
-    def services(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.services.set(extracted)
-
-    @factory.post_generation
-    def regions(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.regions.set(extracted)
-
-
 class ComplaintSpikeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ComplaintSpike
@@ -63,3 +42,9 @@ class ComplaintSpikeFactory(factory.django.DjangoModelFactory):
     businesses = 20
     previous_businesses = 15
     baseline = 0.5
+
+
+class IncidentFactory(factories.IncidentFactory):
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=3))
+    detected_at = None
+    declared_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2))

@@ -12,12 +12,13 @@ from django.utils import timezone
 from tests.factories import (
     BusinessFactory,
     ContactFactory,
+    IncidentFactory,
     RegionFactory,
     ServiceFactory,
     SubscriptionFactory,
     UserFactory,
 )
-from tests.incidents.factories import IncidentFactory, IncidentUpdateFactory
+from tests.incidents.factories import IncidentUpdateFactory
 from tracker.incidents.models import Correction, Incident
 from tracker.incidents.tasks import remind_overdue_updates
 from tracker.notifications.models import Delivery, NotificationJob

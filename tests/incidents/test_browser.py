@@ -2,8 +2,7 @@
 
 import pytest
 
-from tests.factories import RegionFactory, ServiceFactory
-from tests.incidents.factories import IncidentFactory
+from tests.factories import IncidentFactory, RegionFactory, ServiceFactory
 
 pytestmark = pytest.mark.browser
 

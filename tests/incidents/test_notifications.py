@@ -3,8 +3,14 @@
 import pytest
 from django.core.cache import cache
 
-from tests.factories import BusinessFactory, ContactFactory, RegionFactory, ServiceFactory, SubscriptionFactory
-from tests.incidents.factories import IncidentFactory
+from tests.factories import (
+    BusinessFactory,
+    ContactFactory,
+    IncidentFactory,
+    RegionFactory,
+    ServiceFactory,
+    SubscriptionFactory,
+)
 from tracker.incidents import services
 from tracker.notifications.kinds import get_kind
 from tracker.notifications.models import NotificationJob

@@ -6,8 +6,8 @@ import feedparser
 import pytest
 from django.utils import timezone
 
-from tests.factories import RegionFactory, ServiceFactory, UserFactory
-from tests.incidents.factories import IncidentFactory, IncidentUpdateFactory
+from tests.factories import IncidentFactory, RegionFactory, ServiceFactory, UserFactory
+from tests.incidents.factories import IncidentUpdateFactory
 from tracker.incidents import services
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,15 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.factories import BusinessFactory, ContactFactory, RegionFactory, ServiceFactory, SubscriptionFactory
-from tests.incidents.factories import IncidentFactory, StatusSubscriptionFactory
+from tests.factories import (
+    BusinessFactory,
+    ContactFactory,
+    IncidentFactory,
+    RegionFactory,
+    ServiceFactory,
+    SubscriptionFactory,
+)
+from tests.incidents.factories import StatusSubscriptionFactory
 from tracker.incidents import selectors
 from tracker.notifications.models import WebhookEndpoint
 

@@ -7,8 +7,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tests.factories import RegionFactory, ServiceFactory, UserFactory
-from tests.incidents.factories import IncidentFactory
+from tests.factories import IncidentFactory, RegionFactory, ServiceFactory, UserFactory
 from tracker.incidents import services
 from tracker.incidents.cache import VERSION_KEY, status_cache_version
 from tracker.incidents.models import Correction, Incident, IncidentUpdate, RestorationSnapshot

@@ -7,8 +7,14 @@ import pytest
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from tests.factories import BusinessFactory, RegionFactory, ServiceFactory, SubscriptionFactory, VoiceLineFactory
-from tests.incidents.factories import IncidentFactory
+from tests.factories import (
+    BusinessFactory,
+    IncidentFactory,
+    RegionFactory,
+    ServiceFactory,
+    SubscriptionFactory,
+    VoiceLineFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

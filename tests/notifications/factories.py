@@ -1,25 +1,8 @@
 import factory
 
-from tests.factories import BusinessFactory, ContactFactory
-from tracker.notifications.models import Delivery, NotificationJob, WebhookEndpoint
-
-
-class NotificationJobFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = NotificationJob
-
-    kind = "test.outage_notice"
-    params = factory.LazyFunction(dict)
-    status = NotificationJob.Status.EXPANDED
-
-
-class DeliveryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Delivery
-
-    job = factory.SubFactory(NotificationJobFactory)
-    contact = factory.SubFactory(ContactFactory)
-    channel = "email"
+from tests import factories
+from tests.factories import BusinessFactory
+from tracker.notifications.models import WebhookEndpoint
 
 
 class WebhookEndpointFactory(factory.django.DjangoModelFactory):
@@ -28,3 +11,11 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
 
     business = factory.SubFactory(BusinessFactory)
     url = "https://93.184.215.14/hooks/outages"
+
+
+class NotificationJobFactory(factories.NotificationJobFactory):
+    kind = "test.outage_notice"
+
+
+class DeliveryFactory(factories.DeliveryFactory):
+    job = factory.SubFactory(NotificationJobFactory)

@@ -7,29 +7,8 @@ import factory
 from django.utils import timezone
 
 from petitions.models import CompensationRule, Petition, PetitionTally, PetitionThreshold, Signature
-from tests.factories import RegionFactory, ServiceFactory
+from tests import factories
 from tracker.incidents.models import Incident
-
-
-class IncidentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Incident
-        skip_postgeneration_save = True
-
-    title = factory.Sequence(lambda n: f"Outage {n}")
-    status = Incident.Status.RESOLVED
-    started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
-    declared_at = factory.LazyAttribute(lambda o: o.started_at)
-
-    @factory.post_generation
-    def services(self, create, extracted, **kwargs):
-        if create:
-            self.services.set(extracted if extracted is not None else [ServiceFactory()])
-
-    @factory.post_generation
-    def regions(self, create, extracted, **kwargs):
-        if create:
-            self.regions.set(extracted if extracted is not None else [RegionFactory()])
 
 
 class PetitionFactory(factory.django.DjangoModelFactory):
@@ -88,3 +67,10 @@ class RuleFactory(factory.django.DjangoModelFactory):
     name = "Rule"
     preset = "france_48h"
     effective_from = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class IncidentFactory(factories.IncidentFactory):
+    status = Incident.Status.RESOLVED
+    started_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+    detected_at = None
+    declared_at = factory.LazyAttribute(lambda o: o.started_at)

@@ -9,30 +9,25 @@ from django.utils import timezone
 
 from complaints.models import Complaint
 from petitions.models import CompensationDecision, Petition, Signature
-from tests.factories import BusinessFactory, ContactFactory, RegionFactory, ServiceFactory
+from tests import factories
+from tests.factories import BusinessFactory, RegionFactory, ServiceFactory
 from tracker.incidents.models import Incident, IncidentUpdate
 from tracker.notifications.models import Delivery, NotificationJob
 
 
-class ReportIncidentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Incident
-        skip_postgeneration_save = True
-
-    title = factory.Sequence(lambda n: f"Outage {n}")
-    status = Incident.Status.INVESTIGATING
+class ReportIncidentFactory(factories.IncidentFactory):
     started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=3))
+    detected_at = None
     declared_at = factory.LazyAttribute(lambda i: i.started_at + timedelta(minutes=30))
 
-    @factory.post_generation
-    def services(self, create, extracted, **kwargs):
-        if create:
-            self.services.set(extracted or [ServiceFactory()])
 
-    @factory.post_generation
-    def regions(self, create, extracted, **kwargs):
-        if create:
-            self.regions.set(extracted or [RegionFactory()])
+class JobFactory(factories.NotificationJobFactory):
+    status = NotificationJob.Status.DONE
+
+
+class DeliveryFactory(factories.DeliveryFactory):
+    job = factory.SubFactory(JobFactory)
+    status = Delivery.Status.SENT
 
 
 class ReportComplaintFactory(factory.django.DjangoModelFactory):
@@ -50,15 +45,6 @@ class ReportComplaintFactory(factory.django.DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"R-2026-{n:06d}")
 
 
-class JobFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = NotificationJob
-
-    kind = "incident.update"
-    params = factory.LazyFunction(dict)
-    status = NotificationJob.Status.DONE
-
-
 class UpdateFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = IncidentUpdate
@@ -68,16 +54,6 @@ class UpdateFactory(factory.django.DjangoModelFactory):
     message = "We are investigating."
     published_at = factory.LazyAttribute(lambda u: u.incident.declared_at)
     notification_job = factory.SubFactory(JobFactory)
-
-
-class DeliveryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Delivery
-
-    job = factory.SubFactory(JobFactory)
-    contact = factory.SubFactory(ContactFactory)
-    channel = "email"
-    status = Delivery.Status.SENT
 
 
 class PetitionFactory(factory.django.DjangoModelFactory):
