@@ -389,11 +389,6 @@ class ComplaintAdmin(admin.ModelAdmin):
         urls = super().get_urls()
         own = [
             path("<int:pk>/act/", self.admin_site.admin_view(self.act_view), name="complaints_complaint_act"),
-            path(
-                "link-proposals/",
-                self.admin_site.admin_view(self.link_proposals_view),
-                name="complaints_complaint_link_proposals",
-            ),
         ]
         return own + urls
 
@@ -452,36 +447,6 @@ class ComplaintAdmin(admin.ModelAdmin):
             for message in exc.messages:
                 self.message_user(request, message, messages.ERROR)
         return self._back(pk)
-
-    def link_proposals_view(self, request):
-        """Open complaints that match an open incident: proposed, and linked on an agent's confirmation."""
-        if not self.has_triage_permission(request):
-            raise PermissionDenied
-        incident = None
-        incident_id = request.POST.get("incident") or request.GET.get("incident")
-        if incident_id and str(incident_id).isdigit():
-            incident = Incident.objects.filter(pk=int(incident_id)).first()
-        if request.method == "POST" and incident is not None:
-            ids = [int(i) for i in request.POST.getlist("complaint") if i.isdigit()][:5000]
-            allowed = set(
-                selectors.complaint_link_candidates(incident=incident).filter(pk__in=ids).values_list("pk", flat=True)
-            )
-            done = complaints_link_many(complaint_ids=sorted(allowed), incident=incident, actor=request.user)
-            self.message_user(
-                request,
-                _("%(count)s complaints linked to %(incident)s.") % {"count": done, "incident": incident},
-                messages.SUCCESS,
-            )
-            return HttpResponseRedirect(reverse("admin:complaints_complaint_link_proposals"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Complaints to link to incidents"),
-            "opts": self.model._meta,
-            "proposals": selectors.incidents_with_link_candidates(),
-            "incident": incident,
-            "candidates": list(selectors.complaint_link_candidates(incident=incident)[:500]) if incident else [],
-        }
-        return TemplateResponse(request, "complaints/admin/link_proposals.html", context)
 
     # --- Bulk actions: each goes through the services, one complaint at a time, with its event ---
 
@@ -621,3 +586,7 @@ class ComplaintSpikeAdmin(admin.ModelAdmin):
     def acknowledge(self, request, queryset):
         for pk in queryset.values_list("pk", flat=True):
             spike_acknowledge(spike_id=pk, actor=request.user)
+
+
+# Link proposals have their own module; importing it registers their admin.
+from . import admin_linking  # noqa: E402, F401

@@ -335,3 +335,78 @@ class ComplaintSpike(models.Model):
             "region": self.region,
             "count": self.businesses,
         }
+
+
+class LinkProposal(models.Model):
+    """Open complaints that match an incident when it was declared or widened, for an agent to link or not.
+
+    The proposed complaints are stored (LinkProposalItem): the agent confirms exactly the set that was
+    counted and shown, the review pages read only this set, and a widening proposal never repeats the
+    complaints of an earlier one.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    class Reason(models.TextChoices):
+        DECLARED = "declared", _("Incident declared")
+        WIDENED = "widened", _("Incident widened")
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="link_proposals", verbose_name=_("incident")
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    # The services and regions the incident newly covered (all of them when declared).
+    service_ids = models.JSONField(_("services added"), default=list, blank=True)
+    region_ids = models.JSONField(_("regions added"), default=list, blank=True)
+    created_at = models.DateTimeField(_("proposed"), auto_now_add=True)
+    complaint_count = models.PositiveIntegerField(_("complaints proposed"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # On confirmation: how many were still open and unlinked, and so linked.
+    linked_count = models.PositiveIntegerField(_("complaints linked"), null=True, blank=True)
+    complaints = models.ManyToManyField(
+        Complaint, through="LinkProposalItem", related_name="+", verbose_name=_("complaints")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("link proposal")
+        verbose_name_plural = _("link proposals")
+        indexes = [models.Index(fields=["state", "-created_at"], name="linkproposal_state_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident"], condition=models.Q(reason="declared"), name="linkproposal_one_per_declaration"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(count)s complaints for %(incident)s") % {"count": self.complaint_count, "incident": self.incident}
+
+
+class LinkProposalItem(models.Model):
+    proposal = models.ForeignKey(
+        LinkProposal, on_delete=models.CASCADE, related_name="items", verbose_name=_("proposal")
+    )
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+", verbose_name=_("complaint"))
+
+    class Meta:
+        verbose_name = _("proposed complaint")
+        verbose_name_plural = _("proposed complaints")
+        constraints = [
+            # Also the index of the review page: one proposal's complaints in id order.
+            models.UniqueConstraint(fields=["proposal", "complaint"], name="linkproposalitem_once"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.complaint_id)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tracker.customers.models import Contact, Subscription
+from tracker.incidents.cache import status_cache_version
 from tracker.incidents.models import Incident
 
 from .models import Complaint, ComplaintAttachment, ComplaintEvent, ComplaintSpike
@@ -20,6 +23,13 @@ def complaint_visible_q(*, contact: Contact) -> Q:
     if contact.is_business_admin:
         return Q(business_id=contact.business_id)
     return Q(business_id=contact.business_id, contact_id=contact.pk)
+
+
+def complaint_is_visible_to(*, complaint: Complaint, contact: Contact) -> bool:
+    """complaint_visible_q's rule for a row already loaded (services check it before writing)."""
+    if contact.business_id is None or complaint.business_id != contact.business_id:
+        return False
+    return contact.is_business_admin or complaint.contact_id == contact.pk
 
 
 def complaint_list_for_contact(*, contact: Contact) -> QuerySet[Complaint]:
@@ -68,18 +78,83 @@ def _active_incidents(*, at: datetime | None = None) -> QuerySet[Incident]:
     )
 
 
-def incident_matching(*, service_id: int, region_id: int, since: datetime | None = None) -> Incident | None:
+@dataclass(frozen=True)
+class _Candidate:
+    id: int
+    declared: bool
+    started_at: datetime
+    resolved_at: datetime | None
+    service_ids: frozenset[int]
+    region_ids: frozenset[int]
+
+
+# A complaint's "since" is at most a year back (forms.ComplaintForm): older resolved incidents never match.
+MATCH_WINDOW = timedelta(days=366)
+_candidates_memo: tuple[str | None, tuple[_Candidate, ...]] = (None, ())
+
+
+def _incident_candidates() -> tuple[_Candidate, ...]:
+    """Incidents a new complaint may belong to, kept per process under the status pages' cache version.
+
+    Every incident write bumps that version (tracker.incidents.receivers), so filing a complaint matches
+    without a query except right after an incident changed.
+    """
+    global _candidates_memo
+    version = status_cache_version()
+    if _candidates_memo[0] == version:
+        return _candidates_memo[1]
+    cutoff = timezone.now() - MATCH_WINDOW
+    incidents = Incident.objects.filter(~Q(status=Incident.Status.RESOLVED) | Q(resolved_at__gte=cutoff))
+    places = defaultdict(lambda: (set(), set()))
+    for incident_id, service_id in Incident.services.through.objects.filter(incident__in=incidents).values_list(
+        "incident_id", "service_id"
+    ):
+        places[incident_id][0].add(service_id)
+    for incident_id, region_id in Incident.regions.through.objects.filter(incident__in=incidents).values_list(
+        "incident_id", "region_id"
+    ):
+        places[incident_id][1].add(region_id)
+    candidates = tuple(
+        _Candidate(
+            id=pk,
+            declared=declared_at is not None,
+            started_at=started_at,
+            resolved_at=resolved_at if status == Incident.Status.RESOLVED else None,
+            service_ids=frozenset(places[pk][0]),
+            region_ids=frozenset(places[pk][1]),
+        )
+        for pk, declared_at, started_at, resolved_at, status in incidents.values_list(
+            "pk", "declared_at", "started_at", "resolved_at", "status"
+        )
+    )
+    _candidates_memo = (version, candidates)
+    return candidates
+
+
+def incident_matching_id(*, service_id: int, region_id: int, since: datetime | None = None) -> int | None:
     """The incident a complaint about this service and region belongs to.
 
     Open incidents covering the service and region (or resolved after the trouble began); a declared
     one wins over a merely suspected one, then the most recent.
     """
-    return (
-        _active_incidents(at=since)
-        .filter(services__id=service_id, regions__id=region_id)
-        .order_by(Case(When(declared_at__isnull=True, then=1), default=0), "-started_at")
-        .first()
-    )
+    now = timezone.now()
+    at = since or now
+    matching = [
+        c
+        for c in _incident_candidates()
+        if service_id in c.service_ids
+        and region_id in c.region_ids
+        and c.started_at <= now
+        and (c.resolved_at is None or c.resolved_at >= at)
+    ]
+    if not matching:
+        return None
+    return max(matching, key=lambda c: (c.declared, c.started_at, c.id)).id
+
+
+def incident_matching(*, service_id: int, region_id: int, since: datetime | None = None) -> Incident | None:
+    incident_id = incident_matching_id(service_id=service_id, region_id=region_id, since=since)
+    return None if incident_id is None else Incident.objects.filter(pk=incident_id).first()
 
 
 def incidents_for_subscriptions(*, subscriptions) -> list[tuple[Subscription, Incident]]:
@@ -111,41 +186,6 @@ def incident_covering_exists(*, service_id: int, region_id: int) -> bool:
         Incident.objects.exclude(status=Incident.Status.RESOLVED)
         .filter(services__id=service_id, regions__id=region_id)
         .exists()
-    )
-
-
-def complaint_link_candidates(*, incident: Incident) -> QuerySet[Complaint]:
-    """Open complaints that match the incident's services and regions and are not linked to it yet."""
-    return (
-        Complaint.objects.filter(
-            status__in=["new", "triaged", "in_progress", "waiting"],
-            service__in=incident.services.all(),
-            region__in=incident.regions.all(),
-        )
-        .exclude(incident=incident)
-        .select_related("business", "service", "region", "incident")
-        .order_by("-id")
-    )
-
-
-def incidents_with_link_candidates(*, limit: int = 20) -> list[tuple[Incident, int]]:
-    """Open incidents and how many open complaints could be linked to each (the proposals)."""
-    result = []
-    for incident in Incident.objects.exclude(status=Incident.Status.RESOLVED).order_by("-started_at")[:limit]:
-        count = complaint_link_candidates(incident=incident)[:1000].count()
-        if count:
-            result.append((incident, count))
-    return result
-
-
-def contacts_of_complaints_linked_to(*, incident_id: int) -> QuerySet[Contact]:
-    """Contacts who should receive an incident's updates because their complaint is linked to it.
-
-    For the incidents app's audience: the filer and the business admins of each linked complaint.
-    """
-    linked = Complaint.objects.filter(incident_id=incident_id)
-    return Contact.objects.filter(
-        Q(pk__in=linked.values("contact_id")) | Q(is_business_admin=True, business_id__in=linked.values("business_id"))
     )
 
 

@@ -27,7 +27,7 @@ from .models import (
     Priority,
     Status,
 )
-from .selectors import incident_matching
+from .selectors import complaint_is_visible_to, incident_matching_id
 
 NOTIFIED_KINDS = {ComplaintEvent.Kind.FILED, ComplaintEvent.Kind.STATUS, ComplaintEvent.Kind.REPLY}
 
@@ -83,7 +83,9 @@ def complaint_file(
     now = timezone.now()
     business = contact.business
     first_due, resolution_due = sla.due_times(priority=Priority.NORMAL, tier=business.tier, start=now)
-    incident = incident_matching(service_id=subscription.service_id, region_id=subscription.region_id, since=since)
+    incident_id = incident_matching_id(
+        service_id=subscription.service_id, region_id=subscription.region_id, since=since
+    )
     complaint = Complaint(
         business_id=contact.business_id,
         contact=contact,
@@ -97,7 +99,7 @@ def complaint_file(
         loss_amount=loss_amount,
         loss_currency=(loss_currency or subscription.currency) if loss_amount is not None else "",
         has_loss=bool(loss_amount),
-        incident=incident,
+        incident_id=incident_id,
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,
         sla_due_at=first_due,
@@ -112,14 +114,14 @@ def complaint_file(
         existing = Complaint.objects.filter(submission_token=submission_token).first()
         if existing is None:
             raise
-        if existing.business_id != contact.business_id:
+        if not complaint_is_visible_to(complaint=existing, contact=contact):
             raise ValidationError(_("This form was already used. Reload the page."), code="token_used") from None
         return existing, False
     complaint.reference = f"C-{now.year}-{complaint.pk:06d}"
     Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
     for uploaded, content_type in files or []:
         _attach(complaint=complaint, uploaded=uploaded, content_type=content_type, user=user)
-    data = {"incident_id": incident.pk} if incident else {}
+    data = {"incident_id": incident_id} if incident_id else {}
     _event(
         complaint=complaint,
         kind=ComplaintEvent.Kind.FILED,
@@ -142,6 +144,37 @@ def _attach(*, complaint: Complaint, uploaded, content_type: str, user) -> Compl
     attachment.file.save("evidence", uploaded, save=False)
     attachment.save()
     return attachment
+
+
+@transaction.atomic
+def complaint_add_evidence(
+    *, complaint_id: int, files: list[tuple[object, str]], user, contact: Contact | None = None
+) -> list[ComplaintAttachment]:
+    """Attach checked evidence files (from complaints.uploads) to a filed complaint.
+
+    A contact adds files to its own business's open complaint; staff (contact None) to any open one.
+    At most uploads.MAX_FILES_PER_COMPLAINT in all, counted under the row lock.
+    """
+    if not files:
+        raise ValidationError(_("Add at least one file."), code="empty")
+    complaint = _locked(complaint_id)
+    if contact is not None and not complaint_is_visible_to(complaint=complaint, contact=contact):
+        raise ValidationError(_("This complaint is not yours."), code="not_yours")
+    if complaint.status in CLOSED_STATUSES:
+        raise ValidationError(_("This complaint is closed."), code="closed")
+    _check_file_room(complaint, len(files))
+    attachments = [
+        _attach(complaint=complaint, uploaded=uploaded, content_type=content_type, user=user)
+        for uploaded, content_type in files
+    ]
+    _event(
+        complaint=complaint,
+        kind=ComplaintEvent.Kind.FILE,
+        actor=user,
+        is_public=True,
+        data={"files": [attachment.original_name for attachment in attachments]},
+    )
+    return attachments
 
 
 @transaction.atomic
@@ -258,6 +291,18 @@ def complaint_note(*, complaint_id: int, actor, body: str) -> ComplaintEvent:
     return _event(complaint=complaint, kind=ComplaintEvent.Kind.NOTE, actor=actor, is_public=False, body=body[:5000])
 
 
+def _check_file_room(complaint: Complaint, adding: int) -> None:
+    from .uploads import MAX_FILES_PER_COMPLAINT
+
+    existing = complaint.attachments.count() if adding else 0
+    if existing + adding > MAX_FILES_PER_COMPLAINT:
+        raise ValidationError(
+            _("A complaint has at most %(max)s files; this one already has %(count)s."),
+            code="too_many",
+            params={"max": MAX_FILES_PER_COMPLAINT, "count": existing},
+        )
+
+
 @transaction.atomic
 def complaint_customer_reply(
     *, complaint_id: int, contact: Contact, user, body: str, files: list[tuple[object, str]] | None = None
@@ -267,12 +312,12 @@ def complaint_customer_reply(
     if not body and not files:
         raise ValidationError(_("Write a message or add a file."), code="empty")
     complaint = _locked(complaint_id)
-    if complaint.business_id != contact.business_id:
+    # A plain contact answers only their own complaints; a business admin any of the business's.
+    if not complaint_is_visible_to(complaint=complaint, contact=contact):
         raise ValidationError(_("This complaint is not yours."), code="not_yours")
     if complaint.status in CLOSED_STATUSES:
         raise ValidationError(_("This complaint is closed."), code="closed")
-    if complaint.attachments.count() + len(files or []) > 20:
-        raise ValidationError(_("This complaint already has too many files."), code="too_many_files")
+    _check_file_room(complaint, len(files or []))
     names = []
     for uploaded, content_type in files or []:
         names.append(

@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext_lazy as _
 
-MAX_FILES = 5
+MAX_FILES = 5  # per filing, reply or upload
+MAX_FILES_PER_COMPLAINT = 20  # over the whole conversation
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 # content type -> (signature check, allowed extensions)

@@ -3,13 +3,18 @@
 Thin: every write calls a service.
 """
 
+import posixpath
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import decisions, services
@@ -34,8 +39,91 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class AnswerForm(forms.Form):
+def _translation_field_name(field: str, code: str) -> str:
+    return f"{field}_{code}"
+
+
+def _translation_form_field(field: str) -> forms.CharField:
+    rows = {"title": None, "text": 8, "demand": 3, "answer": 8}[field]
+    return forms.CharField(
+        label=capfirst(Petition._meta.get_field(field).verbose_name),
+        max_length=Petition.TRANSLATED_FIELDS[field],
+        required=False,
+        widget=forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput(attrs={"class": "vTextField"}),
+    )
+
+
+class PetitionAdminFormBase(forms.ModelForm):
+    """The petition as written, plus one optional field per translated text and language."""
+
+    class Meta:
+        model = Petition
+        # translations: edited through the per-language fields below.
+        fields = ["slug", "title", "language", "text", "demand", "incidents", "proposed_by", "created_by",
+                  "opens_at", "closes_at"]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, fields in (self.instance.translations or {}).items():
+            for field, text in fields.items():
+                name = _translation_field_name(field, code)
+                if name in self.fields:
+                    self.initial.setdefault(name, text)
+
+    def translations(self) -> dict[str, dict[str, str]]:
+        return {
+            code: {
+                field: self.cleaned_data.get(_translation_field_name(field, code), "")
+                for field in Petition.TRANSLATED_FIELDS
+                if _translation_field_name(field, code) in self.cleaned_data
+            }
+            for code, _label in settings.LANGUAGES
+        }
+
+    def clean(self):
+        data = super().clean()
+        language = data.get("language") or self.instance.language
+        try:
+            services.petition_translations_clean(self.translations(), language=language)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data
+
+
+PetitionAdminForm = type(
+    "PetitionAdminForm",
+    (PetitionAdminFormBase,),
+    {
+        _translation_field_name(field, code): _translation_form_field(field)
+        for code, _label in settings.LANGUAGES
+        for field in Petition.TRANSLATED_FIELDS
+    },
+)
+
+
+class AnswerFormBase(forms.Form):
     answer = forms.CharField(label=_("Official answer"), max_length=10000, widget=forms.Textarea(attrs={"rows": 10}))
+
+
+def _answer_translations(data: dict) -> dict[str, str]:
+    return {code: data.get(f"answer_{code}", "") for code, _label in settings.LANGUAGES}
+
+
+# The answer as written, and optionally in each language: every signer is e-mailed in theirs.
+AnswerForm = type(
+    "AnswerForm",
+    (AnswerFormBase,),
+    {
+        f"answer_{code}": forms.CharField(
+            label=capfirst(label),
+            max_length=10000,
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 5}),
+            help_text=_("Leave empty to send the answer as written."),
+        )
+        for code, label in settings.LANGUAGES
+    },
+)
 
 
 class InvalidateForm(forms.Form):
@@ -48,6 +136,7 @@ class InvalidateForm(forms.Form):
 
 @admin.register(Petition)
 class PetitionAdmin(admin.ModelAdmin):
+    form = PetitionAdminForm
     list_display = ["title", "status", "confirmed_count", "opens_at", "closes_at"]
     list_filter = ["status"]
     search_fields = ["title", "slug"]
@@ -63,11 +152,31 @@ class PetitionAdmin(admin.ModelAdmin):
     def confirmed_count(self, obj):
         return getattr(getattr(obj, "tally", None), "confirmed", 0)
 
+    def get_fieldsets(self, request, obj=None):
+        translation_fields = {
+            _translation_field_name(field, code): code
+            for code, _label in settings.LANGUAGES
+            for field in Petition.TRANSLATED_FIELDS
+        }
+        main = [name for name in self.get_fields(request, obj) if name not in translation_fields]
+        per_language = [
+            (
+                _("Translation: %(language)s") % {"language": label},
+                {
+                    "classes": ["collapse"],
+                    "fields": [_translation_field_name(field, code) for field in Petition.TRANSLATED_FIELDS],
+                },
+            )
+            for code, label in settings.LANGUAGES
+        ]
+        return [(None, {"fields": main}), *per_language]
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
             obj.status = Petition.Status.DRAFT
         super().save_model(request, obj, form, change)
+        services.petition_translations_set(petition=obj, translations=form.translations())
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -153,7 +262,9 @@ class PetitionAdmin(admin.ModelAdmin):
 
     def answer_view(self, request, pk):
         def apply(petition, data):
-            services.petition_answer(petition=petition, answer=data["answer"], by=request.user)
+            services.petition_answer(
+                petition=petition, answer=data["answer"], by=request.user, translations=_answer_translations(data)
+            )
             return _("The answer is published; the signers are being told.")
 
         return self._tool(request, pk, form_class=AnswerForm, permission="petitions.answer_petition",
@@ -182,7 +293,19 @@ class SignatureAdmin(admin.ModelAdmin):
     list_select_related = ["petition"]
     date_hierarchy = "created_at"
     actions = ["invalidate_action"]
-    readonly_fields = [f.name for f in Signature._meta.fields]
+    # The evidence file is private (no public URL): a download link through the staff-only view instead.
+    readonly_fields = [f.name if f.name != "evidence" else "evidence_download" for f in Signature._meta.fields]
+    exclude = ["evidence"]
+
+    @admin.display(description=_("evidence"))
+    def evidence_download(self, obj: Signature) -> str:
+        if not obj.evidence:
+            return "-"
+        return format_html(
+            '<a href="{}" download>{}</a>',
+            reverse("petitions:evidence", args=[obj.pk]),
+            posixpath.basename(obj.evidence.name),
+        )
 
     def has_add_permission(self, request):
         return False

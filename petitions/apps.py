@@ -9,6 +9,8 @@ class PetitionsConfig(AppConfig):
     def ready(self) -> None:
         from tracker.notifications.kinds import register
 
+        from . import privacy
         from .kinds import CompensationOffered
 
         register(CompensationOffered())
+        privacy.register_privacy()

@@ -20,6 +20,36 @@ TEXT = (
     "messagerie est un manque à gagner considérable. Aucune communication, aucun incident déclaré sur le portail."
 )
 DEMAND = "Nous demandons un dédommagement pour les préjudices subis, proportionné à la durée de la panne."
+# The petition was written in French; staff translated it for the other languages of the site.
+TRANSLATIONS = {
+    "de": {
+        "title": "Petition für eine Entschädigung durch SFR",
+        "text": (
+            "Seit Dienstagabend, dem 24. Februar, erhält ein großer Teil der ADSL-Kunden von SFR, Neuf Cegetel "
+            "und Club-Internet keine E-Mails mehr. Für Geschäftskunden bedeutet mehr als eine Woche ohne E-Mail "
+            "einen erheblichen Verdienstausfall. Keine Mitteilung, keine gemeldete Störung im Portal."
+        ),
+        "demand": "Wir fordern eine Entschädigung für die erlittenen Schäden, im Verhältnis zur Dauer der Störung.",
+    },
+    "it": {
+        "title": "Petizione per un risarcimento da parte di SFR",
+        "text": (
+            "Da martedì 24 febbraio sera, gran parte degli abbonati ADSL di SFR, Neuf Cegetel e Club-Internet "
+            "non riceve più le proprie e-mail. Per i professionisti, più di una settimana senza posta elettronica "
+            "è una perdita di guadagno considerevole. Nessuna comunicazione, nessun guasto dichiarato sul portale."
+        ),
+        "demand": "Chiediamo un risarcimento per i danni subiti, proporzionato alla durata del guasto.",
+    },
+    "en": {
+        "title": "Petition for compensation from SFR",
+        "text": (
+            "Since the evening of Tuesday 24 February, many ADSL subscribers of SFR, Neuf Cegetel and "
+            "Club-Internet no longer receive their e-mail. For businesses, more than a week without e-mail is a "
+            "considerable loss of income. No communication, no incident declared on the portal."
+        ),
+        "demand": "We ask for compensation for the losses suffered, in proportion to the length of the outage.",
+    },
+}
 # (name, e-mail, company, loss EUR, hours, lines, confirmed)
 SIGNERS = [
     ("Fabien H.", "fabien.h@atelier-h.example", "Atelier H", "2400.00", 170, 2, True),
@@ -58,6 +88,8 @@ def _sfr_petition(sfr: Incident) -> Petition:
         slug=SLUG,
         text=TEXT,
         demand=DEMAND,
+        language="fr",
+        translations=TRANSLATIONS,
         incidents=[sfr],
         thresholds=[
             (5, "SFR répond publiquement à la pétition", 14),

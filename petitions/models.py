@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tracker.customers.models import Business, Currency, Language
@@ -43,11 +44,22 @@ class Petition(models.Model):
     }
     # Statuses the public sees.
     PUBLIC = (Status.OPEN, Status.CLOSED, Status.ANSWERED)
+    # Texts staff may translate, with their longest length: translations = {"de": {"title": ...}}.
+    TRANSLATED_FIELDS = {"title": 200, "text": 10000, "demand": 2000, "answer": 10000}
 
     slug = models.SlugField(_("address"), max_length=80, unique=True)
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"), max_length=10000)
     demand = models.TextField(_("demand"), max_length=2000, blank=True)
+    language = models.CharField(
+        _("written in"),
+        max_length=2,
+        choices=Language.choices,
+        default=Language.EN,
+        help_text=_("The language of the title, text, demand and answer as written; translations are optional."),
+    )
+    # Staff translations of TRANSLATED_FIELDS, e.g. {"de": {"title": "...", "text": "..."}}.
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     incidents = models.ManyToManyField(Incident, related_name="petitions", verbose_name=_("incidents"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     proposed_by = models.ForeignKey(
@@ -98,6 +110,40 @@ class Petition(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
+
+    def text_in(self, field: str, language: str | None = None) -> str:
+        """The staff translation of a field into this language (default: the active one), else the original."""
+        language = (language or get_language() or "").split("-")[0]
+        translated = (self.translations or {}).get(language) or {}
+        return translated.get(field) or getattr(self, field)
+
+    # For templates and e-mails, rendered in the visitor's or recipient's active language.
+    @property
+    def localized_title(self) -> str:
+        return self.text_in("title")
+
+    @property
+    def localized_text(self) -> str:
+        return self.text_in("text")
+
+    @property
+    def localized_demand(self) -> str:
+        return self.text_in("demand")
+
+    @property
+    def localized_answer(self) -> str:
+        return self.text_in("answer")
+
+    @property
+    def text_is_translated(self) -> bool:
+        """Whether the text shown in the active language is a translation (not the original)."""
+        language = (get_language() or "").split("-")[0]
+        return language != self.language and bool(((self.translations or {}).get(language) or {}).get("text"))
+
+    @property
+    def localized_language(self) -> str:
+        """The language the text is shown in, for the lang attribute of the page."""
+        return (get_language() or self.language).split("-")[0] if self.text_is_translated else self.language
 
 
 class PetitionThreshold(models.Model):

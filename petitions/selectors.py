@@ -38,7 +38,8 @@ def petition_get_for_signing(*, slug: str) -> Petition | None:
 
 def petition_of_signature(*, signature_id: int) -> Petition | None:
     """The petition a signature belongs to (slug and title for the link pages), or None if the row is gone."""
-    return Petition.objects.filter(signatures__pk=signature_id).only("pk", "slug", "title", "status").first()
+    fields = ["pk", "slug", "title", "language", "translations", "status"]
+    return Petition.objects.filter(signatures__pk=signature_id).only(*fields).first()
 
 
 def tally_as_dict(tally: PetitionTally | None) -> dict:

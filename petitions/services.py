@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import posixpath
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
@@ -20,7 +22,9 @@ from tracker.customers.models import Business, Subscription
 from . import abuse
 from .models import Petition, PetitionTally, PetitionThreshold, Signature, SignatureInvalidation
 
-RESERVED_SLUGS = {"compensation", "confirm", "withdraw", "new", "propose"}
+RESERVED_SLUGS = {"compensation", "confirm", "withdraw", "new", "propose", "evidence"}
+EVIDENCE_PERMISSION = "petitions.view_signature"
+security_log = logging.getLogger("tracker.security")
 
 
 class SigningError(ValidationError):
@@ -54,6 +58,46 @@ def _unique_slug(title: str) -> str:
     return slug
 
 
+def petition_translations_clean(translations, *, language: str) -> dict[str, dict[str, str]]:
+    """{"de": {"title": ..., "text": ...}} with known languages and fields only, stripped, empty ones dropped.
+
+    The language the petition is written in is dropped too: its text is the original.
+    """
+    cleaned: dict[str, dict[str, str]] = {}
+    known = {code for code, _label in settings.LANGUAGES}
+    for code, fields in (translations or {}).items():
+        if code not in known:
+            raise ValidationError(_("Unknown language %(code)s.") % {"code": str(code)[:10]})
+        if code == language or not fields:
+            continue
+        if not isinstance(fields, dict):
+            raise ValidationError(_("A translation must be text."))
+        for field, text in fields.items():
+            if field not in Petition.TRANSLATED_FIELDS:
+                raise ValidationError(_("Unknown field %(field)s.") % {"field": str(field)[:20]})
+            if text is None:
+                continue
+            if not isinstance(text, str):
+                raise ValidationError(_("A translation must be text."))
+            text = text.strip()
+            limit = Petition.TRANSLATED_FIELDS[field]
+            if len(text) > limit:
+                raise ValidationError(
+                    _("A translation is at most %(max)d characters long.") % {"max": limit}, code=field
+                )
+            if text:
+                cleaned.setdefault(code, {})[field] = text
+    return cleaned
+
+
+@transaction.atomic
+def petition_translations_set(*, petition: Petition, translations) -> Petition:
+    """Replace the staff translations of the title, text, demand and answer."""
+    petition.translations = petition_translations_clean(translations, language=petition.language)
+    Petition.objects.filter(pk=petition.pk).update(translations=petition.translations)
+    return petition
+
+
 @transaction.atomic
 def petition_create(
     *,
@@ -61,6 +105,8 @@ def petition_create(
     text: str,
     incidents: list,
     demand: str = "",
+    language: str = "en",
+    translations: dict | None = None,
     thresholds: list[tuple[int, str, int | None]] = (),
     created_by=None,
     proposed_by: Business | None = None,
@@ -78,6 +124,8 @@ def petition_create(
         title=title,
         text=text,
         demand=demand,
+        language=language,
+        translations=petition_translations_clean(translations, language=language),
         status=Petition.Status.PENDING if proposed_by else Petition.Status.DRAFT,
         created_by=created_by,
         proposed_by=proposed_by,
@@ -119,9 +167,16 @@ def petition_transition(*, petition: Petition, to: str, by=None, reason: str = "
 
 
 @transaction.atomic
-def petition_answer(*, petition: Petition, answer: str, by) -> Petition:
-    """Publish the operator's official answer; every confirmed signer is told in their language."""
+def petition_answer(*, petition: Petition, answer: str, by, translations: dict[str, str] | None = None) -> Petition:
+    """Publish the operator's official answer; every confirmed signer is told in their language.
+
+    translations: the answer in other languages, {"de": "..."}; a signer without one gets the original.
+    """
     petition = Petition.objects.select_for_update().get(pk=petition.pk)
+    merged = {code: dict(fields) for code, fields in (petition.translations or {}).items()}
+    for code, text in (translations or {}).items():
+        merged.setdefault(code, {})["answer"] = text
+    merged = petition_translations_clean(merged, language=petition.language)
     answer = answer.strip()
     if not answer:
         raise ValidationError(_("The answer is empty."))
@@ -131,6 +186,7 @@ def petition_answer(*, petition: Petition, answer: str, by) -> Petition:
         raise TransitionError(_("Only an open or closed petition can be answered."))
     petition.status = Petition.Status.ANSWERED
     petition.answer = answer
+    petition.translations = merged
     petition.answered_at = timezone.now()
     petition.answered_by = by
     if not petition.closes_at or petition.closes_at > petition.answered_at:
@@ -292,6 +348,25 @@ def signature_confirm(*, signature_id: int) -> str:
     if Signature.objects.filter(pk=signature_id, confirmed_at__isnull=False, withdrawn_at__isnull=True).exists():
         return "already"
     return "gone"
+
+
+def signature_evidence_open(*, user, signature_id: int):
+    """The evidence file of a signature, opened for reading, and its file name; None when there is none.
+
+    Only staff who may view signatures get it (the signer has no account to prove it is theirs);
+    anyone else gets PermissionDenied before the row is even looked up. Each download is logged.
+    """
+    if not (user.is_active and user.is_staff and user.has_perm(EVIDENCE_PERMISSION)):
+        raise PermissionDenied
+    signature = Signature.objects.filter(pk=signature_id).only("pk", "evidence").first()
+    if signature is None or not signature.evidence:
+        return None
+    try:
+        handle = signature.evidence.open("rb")
+    except FileNotFoundError:
+        return None
+    security_log.info("Signature evidence %s downloaded by user %s.", signature.pk, user.pk)
+    return handle, posixpath.basename(signature.evidence.name)
 
 
 @transaction.atomic

@@ -31,12 +31,11 @@ def reconcile_tallies() -> None:
 
 @shared_task(name="petitions.tasks.housekeeping")
 def housekeeping() -> None:
-    """Nightly: close due petitions, expire unconfirmed signatures, anonymise old ones."""
+    """Nightly: close due petitions, expire unconfirmed signatures (old ones are anonymised by the retention task)."""
     from . import services
 
     services.petitions_close_due()
     services.signatures_expire()
-    services.petitions_anonymise()
 
 
 @shared_task(name="petitions.tasks.notify_threshold", **MAIL_RETRY)

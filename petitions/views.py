@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -183,6 +183,19 @@ def signature_withdraw(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "petitions/withdraw_done.html", {"petition": signature.petition, "done": done})
 
 
+@require_GET
+def signature_evidence(request: HttpRequest, signature_id: int) -> FileResponse:
+    """Staff download a signer's evidence: always as an attachment, never rendered, never cached."""
+    opened = services.signature_evidence_open(user=request.user, signature_id=signature_id)
+    if opened is None:
+        raise Http404
+    handle, filename = opened
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/octet-stream")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def _portal_business_id(request: HttpRequest) -> int:
     contact = getattr(request.user, "contact", None)
     if contact is None or contact.business_id is None:
@@ -202,6 +215,7 @@ def petition_propose(request: HttpRequest) -> HttpResponse:
             title=data["title"],
             text=data["text"],
             demand=data["demand"],
+            language=get_language() or "en",
             incidents=[data["incident"]],
             proposed_by=request.user.contact.business,
             created_by=request.user,

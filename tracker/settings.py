@@ -207,6 +207,8 @@ SECURITY_PASSWORD_CONTEXT_WORDS = _read(
     "SECURITY_PASSWORD_CONTEXT_WORDS", env.list, ["outage", "tracker", "panne", "störung", "guasto", "password"]
 )
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache and written through to the database: a signed-in page costs no session query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # A session idle for this long is logged out (security.middleware.SessionIdleTimeoutMiddleware).
 SESSION_IDLE_TIMEOUT_MINUTES = _read("SESSION_IDLE_TIMEOUT_MINUTES", env.int, 120)
@@ -339,8 +341,9 @@ SECURITY_OTP_EXEMPT_PATHS = [
     "/accounts/logout/",
 ]
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
-# Flash messages live in the session, not in a cookie of their own.
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Flash messages ride in a signed cookie (the session only when they outgrow it): showing one after a form
+# costs no session write.
+MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 # A POST to these paths ends the session; the browser is told to clear what it kept.
 SECURITY_LOGOUT_PATHS = ["/admin/logout/", "/accounts/logout/"]
 # Behind N reverse proxies that append to X-Forwarded-For, the client is the Nth address from the right.
@@ -351,8 +354,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Authoritative for passwords: a wrong one stops here (one hash per attempt).
     "tracker.security.backends.AdmissionModelBackend",
-    # Never reached with a password; listed so that sessions opened with
-    # login(..., backend="django.contrib.auth.backends.ModelBackend") (login links) stay valid.
+    # Never reached with a password; listed so that sessions opened with it before login links
+    # switched to the backend above stay valid.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_VERBOSE = False
@@ -380,6 +383,10 @@ PRIVACY_RETENTION_DAYS = {
     "delivery_details": _read("RETENTION_DELIVERY_DETAILS_DAYS", env.int, 180),
     "unsubscribed_subscribers": _read("RETENTION_UNSUBSCRIBED_DAYS", env.int, 365),
 }
+# Closed complaints keep their figures but lose their personal free text and evidence this long after closing.
+COMPLAINTS_RETENTION_DAYS = _read("COMPLAINTS_RETENTION_DAYS", env.int, 1095)
+# Export files (whatever their state) are deleted this long after they were requested.
+EXPORT_RETENTION_DAYS = _read("EXPORT_RETENTION_DAYS", env.int, 30)
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -491,8 +498,10 @@ NOTIFY_LEASE_SECONDS = _read("NOTIFY_LEASE_SECONDS", env.int, 300)
 NOTIFY_BATCH_SIZE = _read("NOTIFY_BATCH_SIZE", env.int, 500)
 # Sent rows are recorded every N messages: a worker killed meanwhile leaves at most N "maybe sent".
 NOTIFY_MARK_EVERY = _read("NOTIFY_MARK_EVERY", env.int, 10)
-# The sweeper re-enqueues pending rows older than this (their first task was lost).
+# The sweeper expands jobs, and enqueues rows never enqueued, older than this (their first task was lost).
 NOTIFY_SWEEP_GRACE_SECONDS = _read("NOTIFY_SWEEP_GRACE_SECONDS", env.int, 120)
+# A batch task queued longer than this is presumed lost and its pending rows are queued again.
+NOTIFY_REQUEUE_AFTER_SECONDS = _read("NOTIFY_REQUEUE_AFTER_SECONDS", env.int, 600)
 NOTIFY_RETRY_BASE_SECONDS = _read("NOTIFY_RETRY_BASE_SECONDS", env.int, 30)
 NOTIFY_WEBHOOK_TIMEOUT = _read("NOTIFY_WEBHOOK_TIMEOUT", env.float, 10.0)
 NOTIFY_WEBHOOK_DISABLE_AFTER = _read("NOTIFY_WEBHOOK_DISABLE_AFTER", env.int, 10)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from complaints import services as complaint_services
+from complaints.uploads import validate_evidence
 from petitions import services as petition_services
 from petitions import tokens as petition_tokens
 from petitions.models import CompensationDecision
@@ -36,6 +38,8 @@ class Scenario:
     decision_proposed: object
     decision_awaiting: object
     export_job: object
+    attachment: object
+    proposed_petition: object
 
 
 def build(world) -> Scenario:
@@ -51,8 +55,9 @@ def build(world) -> Scenario:
     )
     suspected = IncidentFactory(status="suspected", declared_at=None, services=[world.service], regions=[world.region])
 
-    def file(description):
+    def file(description, files=None):
         complaint, _created = complaint_services.complaint_file(
+            files=files,
             contact=world.contact_a,
             subscription=world.subscription_a,
             category="no_dial_tone",
@@ -62,7 +67,9 @@ def build(world) -> Scenario:
         )
         return complaint
 
-    complaint = file("No dial tone on any line.")
+    evidence = png_file("line-test.png")
+    complaint = file("No dial tone on any line.", files=[(evidence, validate_evidence(evidence))])
+    attachment = complaint.attachments.get()
     primary = file("Same problem, filed first.")
     duplicate = file("Filed twice by mistake.")
     complaint_services.complaint_mark_duplicate(complaint_id=duplicate.pk, actor=world.agent, primary=primary)
@@ -81,6 +88,13 @@ def build(world) -> Scenario:
         loss_currency="CHF",
     )
     signature = outcome.signature
+    proposed_petition = petition_services.petition_create(
+        title="Credit for the phone outage, please",
+        text="Our lines were down all morning.",
+        incidents=[incident],
+        proposed_by=world.business_a,
+        created_by=world.contact_a.user,
+    )
 
     def decision(business, status, **extra):
         return CompensationDecision.objects.create(
@@ -133,4 +147,13 @@ def build(world) -> Scenario:
         decision_proposed=decision_proposed,
         decision_awaiting=decision_awaiting,
         export_job=export_job,
+        attachment=attachment,
+        proposed_petition=proposed_petition,
     )
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def png_file(name: str = "evidence.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG_BYTES, content_type="image/png")

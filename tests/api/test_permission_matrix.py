@@ -25,6 +25,10 @@ def _now():
     return timezone.now().isoformat()
 
 
+class Multipart(dict):
+    """A request body sent as multipart/form-data (file uploads) instead of JSON."""
+
+
 # name -> (url kwargs from (world, scenario), {method: ((anon, contact_a, contact_b, agent, manager), body)})
 MATRIX = {
     "schema": (lambda w, s: {}, {"GET": (ALL(200), None)}),
@@ -81,6 +85,14 @@ MATRIX = {
             ),
         },
     ),
+    "complaint-file-list": (
+        lambda w, s: {"reference": s.complaint.reference},
+        {"POST": ((401, 201, 404, 201, 201), lambda w, s: Multipart(files=scenario.png_file()))},
+    ),
+    "complaint-file-detail": (
+        lambda w, s: {"reference": s.complaint.reference, "pk": s.attachment.pk},
+        {"GET": ((401, 200, 404, 200, 200), None)},
+    ),
     "subscription-list": (lambda w, s: {}, {"GET": ((401, 200, 200, 200, 200), None)}),
     "complaint-detail": (lambda w, s: {"reference": s.complaint.reference}, {"GET": ((401, 200, 404, 200, 200), None)}),
     "complaint-reply": (
@@ -134,6 +146,29 @@ MATRIX = {
             )
         },
     ),
+    "petition-propose": (
+        lambda w, s: {},
+        {
+            "POST": (
+                (401, 201, 201, 403, 403),
+                lambda w, s: {"incident": s.incident.pk, "title": "Credit for all", "text": "We lost a day."},
+            )
+        },
+    ),
+    "petition-approve": (lambda w, s: {"slug": s.proposed_petition.slug}, {"POST": (STAFF_ONLY(200), None)}),
+    "petition-reject": (
+        lambda w, s: {"slug": s.proposed_petition.slug},
+        {"POST": (STAFF_ONLY(200), lambda w, s: {"reason": "Already covered by another petition."})},
+    ),
+    "petition-close": (lambda w, s: {"slug": s.petition.slug}, {"POST": (STAFF_ONLY(200), None)}),
+    "petition-answer": (
+        lambda w, s: {"slug": s.petition.slug},
+        {"POST": (MANAGER_ONLY(200), lambda w, s: {"answer": "A credit of one month's fee for everyone."})},
+    ),
+    "petition-invalidate-signatures": (
+        lambda w, s: {"slug": s.petition.slug},
+        {"POST": (STAFF_ONLY(201), lambda w, s: {"reason": "Test burst.", "email_domain": "alpha.example"})},
+    ),
     "signature-confirm-list": (
         lambda w, s: {},
         {"POST": (ALL(200), lambda w, s: {"token": s.confirm_token})},
@@ -157,6 +192,7 @@ MATRIX = {
         lambda w, s: {"pk": s.decision_offered.pk},
         {"POST": ((401, 200, 404, 403, 403), lambda w, s: {"action": "accept"})},
     ),
+    "decision-export": (lambda w, s: {}, {"POST": (MANAGER_ONLY(200), None)}),
     "report-figures": (lambda w, s: {}, {"GET": (MANAGER_ONLY(200), None)}),
     "export-list": (
         lambda w, s: {},
@@ -209,7 +245,8 @@ def test_permission_matrix(world, name):
             body = body_of(world, built) if body_of else None
             with transaction.atomic():
                 client = world.client(role)
-                response = getattr(client, method.lower())(url, body, format="json")
+                body_format = "multipart" if isinstance(body, Multipart) else "json"
+                response = getattr(client, method.lower())(url, body, format=body_format)
                 transaction.set_rollback(True)
             if response.status_code != want:
                 failures.append(

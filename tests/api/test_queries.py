@@ -106,6 +106,7 @@ LISTS = {
     "complaints-staff": ("/api/complaints/?status=new&service=business-phone", "agent", add_complaints),
     "deliveries": ("/api/deliveries/?status=sent", "agent", add_deliveries),
     "petitions": ("/api/petitions/", "anonymous", add_petitions),
+    "petitions-staff": ("/api/petitions/?status=open&status=pending", "agent", add_petitions),
     "signatures": ("/api/signatures/", "agent", add_signatures),
     "decisions-contact": ("/api/compensation-decisions/", "contact_a", add_decisions),
     "decisions-staff": ("/api/compensation-decisions/", "manager", add_decisions),
@@ -147,6 +148,7 @@ EXPECTED_QUERIES = {
     "complaints-staff": 3,  # token, groups, complaints (joined)
     "deliveries": 3,
     "petitions": 2,  # petitions with their tally, their incidents
+    "petitions-staff": 4,  # token, groups, petitions of every status with their tally, their incidents
     "signatures": 3,
     "decisions-contact": 3,
     "decisions-staff": 3,

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from urllib.parse import urlencode
 
@@ -24,13 +25,17 @@ def _sessions(users) -> dict[int, str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.utils.module_loading import import_string
 
+    from tracker.security.middleware import SESSION_LAST_SEEN, SESSION_ROW_TOUCHED
+
     store = import_string(settings.SESSION_ENGINE + ".SessionStore")
     keys = {}
     for user in users:
         session = store()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "tracker.security.backends.AdmissionModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        # Users active a moment ago: their session is written once a minute, not on their next request.
+        session[SESSION_LAST_SEEN] = session[SESSION_ROW_TOUCHED] = int(time.time())
         session.create()
         keys[user.pk] = session.session_key
     return keys

@@ -201,21 +201,3 @@ def test_non_staff_and_staff_without_role_cannot_triage(client):
     assert client.get(CHANGELIST).status_code == 403
     assert client.post(act, {"what": "note", "body": "x"}).status_code == 403
     assert complaint.events.count() == 0
-
-
-def test_link_proposals_link_on_confirmation(client, agent):
-    match = ComplaintFactory()
-    incident = IncidentFactory(services=[match.service], regions=[match.region])
-    ComplaintFactory()  # another service and region: not proposed
-    client.force_login(agent)
-    url = reverse("admin:complaints_complaint_link_proposals")
-
-    page = client.get(url, {"incident": incident.pk})
-    assert [c.pk for c in page.context["candidates"]] == [match.pk]
-    match.refresh_from_db()
-    assert match.incident_id is None
-
-    client.post(url, {"incident": incident.pk, "complaint": [match.pk]})
-    match.refresh_from_db()
-    assert match.incident_id == incident.pk
-    assert match.events.get().kind == "linked"

@@ -56,11 +56,12 @@ def test_a_contacts_delivery_history_takes_the_same_queries_at_n_and_2n(n, staff
     contact = ContactFactory()
     DeliveryFactory.create_batch(n, contact=contact)
     url = reverse("admin:notifications_delivery_changelist") + f"?contact__id__exact={contact.pk}"
-    staff_client.get(url)  # warm the session and content types
+    staff_client.get(url)  # warm the cached session and content types
     with django_assert_num_queries(QUERIES):
         response = staff_client.get(url)
     assert response.status_code == 200
     assert response.text.count('<td class="field-channel">') == n
 
 
-QUERIES = 4
+# The session comes from the cache: what is left does not grow with the number of deliveries.
+QUERIES = 3

@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook
 from tests.factories import BusinessFactory, ContactFactory, ServiceFactory, SubscriptionFactory
 from tests.fixtures.celery_worker import wait_for
 from tracker.customers.models import Contact
-from tracker.notifications import engine, services
+from tracker.notifications import services, sweeper
 from tracker.notifications.channels import email as email_channel
 from tracker.notifications.models import Delivery, NotificationJob, WebhookEndpoint
 
@@ -170,12 +170,13 @@ def test_killing_the_worker_mid_fan_out_loses_nothing_and_sends_each_delivery_on
 
     # when its leases expire, the sweeper runs and another worker starts
     settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.NOTIFY_REQUEUE_AFTER_SECONDS = 0  # the killed worker took its queued batches with it
     wait_for(
         lambda: not Delivery.objects.filter(job=job, status="sending", lease_until__gte=timezone.now()).exists(),
         timeout=10,
         what="the leases to expire",
     )
-    engine.deliveries_sweep()
+    sweeper.deliveries_sweep()
     second_worker = worker_factory(**env).start()
 
     last_sweep = time.monotonic()
@@ -183,7 +184,7 @@ def test_killing_the_worker_mid_fan_out_loses_nothing_and_sends_each_delivery_on
     def finished():
         nonlocal last_sweep
         if time.monotonic() - last_sweep > 10:  # as beat would, in case a message was lost again
-            engine.deliveries_sweep()
+            sweeper.deliveries_sweep()
             last_sweep = time.monotonic()
         return not Delivery.objects.filter(job=job).exclude(status="sent").exists()
 

@@ -1,5 +1,7 @@
 """Search the whole database and MEDIA_ROOT for a piece of personal data (erasure tests of every app use it)."""
 
+import io
+import zipfile
 from pathlib import Path
 
 from django.apps import apps
@@ -29,12 +31,21 @@ def find_in_database(needle: str) -> list[str]:
     return hits
 
 
+def _readable_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        # XLSX (and any zip): the text sits in compressed members, invisible to a plain byte search.
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            data += b"".join(archive.read(name) for name in archive.namelist())
+    return data.lower()
+
+
 def find_in_files(needle: str, root: Path | None = None) -> list[str]:
     root = Path(root or settings.MEDIA_ROOT)
     if not root.exists():
         return []
     wanted = needle.lower().encode()
-    return [str(path) for path in root.rglob("*") if path.is_file() and wanted in path.read_bytes().lower()]
+    return [str(path) for path in root.rglob("*") if path.is_file() and wanted in _readable_bytes(path)]
 
 
 def find_everywhere(*needles: str) -> list[str]:

@@ -163,7 +163,7 @@ def test_retention_removes_old_login_records_and_erases_long_gone_subscribers(se
 
     result = apply_retention.delay().get()
 
-    assert result == {"contact": 2}
+    assert result == {"complaints": 0, "contact": 2, "exports": 0, "petitions": 0, "sessions": 0}
     assert list(AccessLog.objects.values_list("pk", flat=True)) == [fresh.pk]
     gone.refresh_from_db()
     recent.refresh_from_db()

@@ -57,7 +57,7 @@ def login_link(request, token: str):
         return render(request, "accounts/link_invalid.html", status=400)
     if request.method == "POST":
         login_link_consume(token=token)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="tracker.security.backends.AdmissionModelBackend")
         messages.success(request, _("You are logged in."))
         target = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(

@@ -14,16 +14,20 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_f
 from rest_framework import filters, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from complaints import selectors, services
 from complaints.models import Category, Complaint, ComplaintEvent, Priority, Status
+from complaints.uploads import MAX_FILES, limit_evidence_uploads
 from tracker.accounts.ratelimit import client_ip, hit
 from tracker.customers.models import Business, Currency, Region, Service, Subscription
 from tracker.incidents.models import Incident
 
 from .common import BaseViewSet, RelatedCodeFilter, validated
+from .complaint_files import AttachmentSerializer, checked_evidence
 from .pagination import IdCursorPagination
+from .parsers import BoundedJSONParser
 from .permissions import IsBusinessContact, IsContactOrStaff, IsStaffMember
 from .roles import contact_of, is_staff_member
 from .serializers import LabelField, StrictInputSerializer
@@ -126,24 +130,39 @@ class StaffEventSerializer(EventSerializer):
 
 class ComplaintDetailSerializer(ComplaintSerializer):
     events = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField(help_text="Evidence files, oldest first.")
 
     class Meta(ComplaintSerializer.Meta):
-        fields = [*ComplaintSerializer.Meta.fields, "events"]
+        fields = [*ComplaintSerializer.Meta.fields, "events", "files"]
 
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, complaint):
         return EventSerializer(selectors.complaint_public_timeline(complaint=complaint), many=True).data
 
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_files(self, complaint):
+        return _files(complaint)
+
 
 class StaffComplaintDetailSerializer(StaffComplaintSerializer):
     events = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField(help_text="Evidence files, oldest first.")
 
     class Meta(StaffComplaintSerializer.Meta):
-        fields = [*StaffComplaintSerializer.Meta.fields, "events"]
+        fields = [*StaffComplaintSerializer.Meta.fields, "events", "files"]
 
     @extend_schema_field(StaffEventSerializer(many=True))
     def get_events(self, complaint):
         return StaffEventSerializer(selectors.complaint_timeline(complaint=complaint), many=True).data
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_files(self, complaint):
+        return _files(complaint)
+
+
+def _files(complaint) -> list:
+    attachments = selectors.complaint_attachments(complaint=complaint)
+    return AttachmentSerializer(attachments, many=True, context={"reference": complaint.reference}).data
 
 
 # --- Input ---------------------------------------------------------------------------
@@ -182,6 +201,14 @@ class ComplaintFileInput(StrictInputSerializer):
         if subscription is None:
             raise serializers.ValidationError(_("Choose one of your business's services."))
         return subscription
+
+
+class ComplaintFileWithEvidenceInput(ComplaintFileInput):
+    """The multipart form of filing (documents the body; the files are checked by complaints.uploads)."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=MAX_FILES, help_text="Evidence files (optional)."
+    )
 
 
 class ReplyInput(StrictInputSerializer):
@@ -356,6 +383,14 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
             return StaffComplaintDetailSerializer if self.staff else ComplaintDetailSerializer
         return StaffComplaintSerializer if self.staff else ComplaintSerializer
 
+    def initialize_request(self, request, *args, **kwargs):
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        if self.action == "create":
+            # Filing may carry evidence (multipart): each file is cut off past 10 MB while it is read.
+            drf_request.parsers = [BoundedJSONParser(), MultiPartParser()]
+            limit_evidence_uploads(request)
+        return drf_request
+
     def _target(self) -> Complaint:
         """The complaint in the URL, if this user may see it (404 otherwise: nothing is revealed)."""
         reference = self.kwargs["reference"]
@@ -377,11 +412,12 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
 
     @extend_schema(
         summary="File a complaint (contact of a business)",
-        request=ComplaintFileInput,
+        request={"application/json": ComplaintFileInput, "multipart/form-data": ComplaintFileWithEvidenceInput},
         responses={201: ComplaintDetailSerializer, 200: ComplaintDetailSerializer},
         examples=[FILE_EXAMPLE],
         description="Answers 201 when filed, 200 when the same submission_token was already used "
-        "(the first complaint is returned).",
+        "(the first complaint is returned). Sent as multipart/form-data, the same fields may carry up to "
+        "5 evidence files (`files` parts, PDF, PNG or JPEG, 10 MB each).",
     )
     def create(self, request):
         contact = contact_of(request.user)
@@ -397,8 +433,16 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
         )
         if not (allowed_ip and allowed_business):
             raise Throttled(detail=_("Too many complaints were filed from here. Try again later."))
-        data = validated(ComplaintFileInput, request, contact=contact)
-        complaint, created = services.complaint_file(contact=contact, user=request.user, **data)
+        if request.content_type.startswith("multipart/"):
+            files = checked_evidence(request)
+            payload = {key: request.data.get(key) for key in request.data if key != "files"}
+        else:
+            files, payload = [], request.data
+        serializer = ComplaintFileInput(data=payload, context={"request": request, "contact": contact})
+        serializer.is_valid(raise_exception=True)
+        complaint, created = services.complaint_file(
+            contact=contact, user=request.user, files=files, **serializer.validated_data
+        )
         return Response(self._detail(complaint), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -138,7 +139,7 @@ class ApiErrorMiddleware:
     def __call__(self, request):
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = _body_limit(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -169,6 +170,19 @@ class ApiErrorMiddleware:
             error_body(code="server_error", message=_("Something went wrong on our side. Try again later.")),
             status=500,
         )
+
+
+# Evidence uploads carry files up to complaints.uploads' limits; each file is also cut off while it is read.
+EVIDENCE_UPLOAD_PATH = re.compile(r"^/api/complaints/([A-Za-z0-9-]{1,20}/files/)?$")
+
+
+def _body_limit(request) -> int | None:
+    multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+    if request.method == "POST" and multipart and EVIDENCE_UPLOAD_PATH.match(request.path_info):
+        from complaints.uploads import MAX_FILE_BYTES, MAX_FILES
+
+        return MAX_FILES * MAX_FILE_BYTES + 1024 * 1024
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 STATUS_CODES = {

@@ -1,4 +1,5 @@
-"""Petitions: anyone reads and signs, confirms by the e-mailed token; staff read signatures and decisions."""
+"""Petitions: anyone reads and signs, confirms by the e-mailed token; businesses propose; staff moderate,
+answer and read or invalidate signatures. Compensation decisions are in compensation.py."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_f
 from rest_framework import filters, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from petitions import decisions, selectors, services, tokens
-from petitions.models import CompensationDecision, Petition, Signature
+from petitions import selectors, services, tokens
+from petitions.models import Petition, Signature
 from tracker.accounts.ratelimit import client_ip
-from tracker.customers.models import Business, Currency, Language
+from tracker.customers.models import Currency, Language
 
 from .common import ID_REGEX, BaseViewSet, RelatedCodeFilter, validated
 from .pagination import IdCursorPagination
-from .permissions import AnyoneAllowed, IsContactOrStaff, IsManager, IsStaffMember
-from .roles import CONTACT, contact_of, role_of
+from .permissions import AnyoneAllowed, IsBusinessContact, IsStaffMember
+from .roles import contact_of, is_staff_member
 from .serializers import LabelField, StrictInputSerializer
 from .throttling import AnonThrottle, IpThrottle, SignThrottle, UserThrottle
 
@@ -64,6 +66,17 @@ class PetitionDetailSerializer(PetitionSerializer):
         fields = [*PetitionSerializer.Meta.fields, "text", "thresholds", "answer", "answered_at"]
 
 
+class StaffPetitionDetailSerializer(PetitionDetailSerializer):
+    """What moderators also need: who proposed it and why it was rejected."""
+
+    proposed_by = serializers.SlugRelatedField(
+        slug_field="customer_number", read_only=True, allow_null=True, help_text="Customer number of the proposer."
+    )
+
+    class Meta(PetitionDetailSerializer.Meta):
+        fields = [*PetitionDetailSerializer.Meta.fields, "proposed_by", "rejection_reason"]
+
+
 class SignInput(StrictInputSerializer):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254)
@@ -102,8 +115,79 @@ class ConfirmResultSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=["confirmed", "already", "gone"])
 
 
+def has_perm(permission: str) -> type[BasePermission]:
+    """The Django permission the admin asks for the same action (staff roles grant them)."""
+
+    class HasPermission(BasePermission):
+        message = _("Your role does not allow this action.")
+
+        def has_permission(self, request, view) -> bool:
+            return request.user.has_perm(permission)
+
+    HasPermission.__name__ = f"Has_{permission.replace('.', '_')}"
+    return HasPermission
+
+
+CanModerate = has_perm("petitions.moderate_petition")
+CanAnswer = has_perm("petitions.answer_petition")
+CanInvalidate = has_perm("petitions.invalidate_signature")
+
+
+class ProposeInput(StrictInputSerializer):
+    incident = serializers.IntegerField(
+        min_value=1, max_value=2**62, help_text="Id of an outage that hit your business (an incident)."
+    )
+    title = serializers.CharField(max_length=200)
+    text = serializers.CharField(max_length=10000)
+    demand = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate_incident(self, value):
+        business_id = self.context["business_id"]
+        incident = selectors.incidents_hitting_business(business_id=business_id).filter(pk=value).first()
+        if incident is None:
+            raise serializers.ValidationError(_("Choose an outage that hit your business."))
+        return incident
+
+
+class RejectInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500, help_text="Told to the business that proposed the petition.")
+
+
+class PetitionAnswerInput(StrictInputSerializer):
+    answer = serializers.CharField(max_length=10000)
+
+
+class InvalidateInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500)
+    ip_hash = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    email_domain = serializers.CharField(max_length=253, required=False, allow_blank=True, default="")
+    since = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Signed from.")
+    until = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Signed before.")
+    signatures = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62),
+        required=False,
+        allow_empty=False,
+        max_length=10000,
+        help_text="Ids of signatures (each other criterion also applies).",
+    )
+
+    def validate(self, data):
+        if data.get("since") and data.get("until") and data["until"] <= data["since"]:
+            raise serializers.ValidationError({"until": [_("The end of the window must come after its start.")]})
+        return data
+
+
+class InvalidationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    petition = serializers.CharField(source="petition.slug")
+    reason = serializers.CharField()
+    affected = serializers.IntegerField(help_text="How many signatures were invalidated.")
+    created_at = serializers.DateTimeField()
+
+
 class PetitionFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=[(s.value, s.label) for s in Petition.PUBLIC], distinct=False)
+    # Every status is a valid filter value; non-staff only ever see the public ones.
+    status = django_filters.MultipleChoiceFilter(choices=Petition.Status.choices, distinct=False)
     incident = django_filters.NumberFilter(field_name="incidents__id", min_value=1, max_value=2**62, distinct=True)
 
     class Meta:
@@ -146,19 +230,55 @@ class PetitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
     search_fields = ["title"]
     ordering_fields = ["id"]
     ordering = ["-id"]
-    permissions_by_action = {"list": [AnyoneAllowed], "retrieve": [AnyoneAllowed], "sign": [AnyoneAllowed]}
+    permissions_by_action = {
+        "list": [AnyoneAllowed],
+        "retrieve": [AnyoneAllowed],
+        "sign": [AnyoneAllowed],
+        "propose": [IsBusinessContact],
+        "approve": [IsStaffMember, CanModerate],
+        "reject": [IsStaffMember, CanModerate],
+        "close": [IsStaffMember, CanModerate],
+        "answer": [IsStaffMember, CanAnswer],
+        "invalidate_signatures": [IsStaffMember, CanInvalidate],
+    }
+
+    @property
+    def staff(self) -> bool:
+        return is_staff_member(self.request.user)
 
     def get_queryset(self):
-        return selectors.petition_list_public()
+        if getattr(self, "swagger_fake_view", False) or not self.staff:
+            return selectors.petition_list_public()
+        # Staff also see drafts, proposals waiting for moderation and rejected petitions.
+        return Petition.objects.select_related("tally").prefetch_related("incidents")
 
     def get_serializer_class(self):
-        return PetitionDetailSerializer if self.action == "retrieve" else PetitionSerializer
+        if self.action != "retrieve":
+            return PetitionSerializer
+        if getattr(self, "swagger_fake_view", False) or not self.staff:
+            return PetitionDetailSerializer
+        return StaffPetitionDetailSerializer
 
     def get_object(self):
-        petition = selectors.petition_get_public(slug=self.kwargs["slug"])
+        if self.action == "sign" or not self.staff:
+            petition = selectors.petition_get_public(slug=self.kwargs["slug"])
+        else:
+            petition = self._any_status(self.kwargs["slug"])
         if petition is None:
             raise NotFound()
         return petition
+
+    @staticmethod
+    def _any_status(slug: str) -> Petition | None:
+        return (
+            Petition.objects.filter(slug=slug)
+            .select_related("tally", "proposed_by")
+            .prefetch_related("incidents", "thresholds")
+            .first()
+        )
+
+    def _detail(self, petition: Petition) -> Response:
+        return Response(StaffPetitionDetailSerializer(self._any_status(petition.slug)).data)
 
     def get_throttles(self):
         if self.action == "sign":
@@ -185,6 +305,133 @@ class PetitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
             },
             status=status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        summary="Propose a petition (contact of a business)",
+        description="About an outage that hit the business; it waits for moderation (status pending) and is "
+        "public once staff approve it.",
+        request=ProposeInput,
+        responses={201: PetitionDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "Propose",
+                value={
+                    "incident": 42,
+                    "title": "Compensation for the 3-day phone outage",
+                    "text": "Our lines were down from Monday to Wednesday; we ask for a credit.",
+                    "demand": "One month's fee credited to every affected business.",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def propose(self, request):
+        contact = contact_of(request.user)
+        data = validated(ProposeInput, request, business_id=contact.business_id)
+        petition = services.petition_create(
+            title=data["title"],
+            text=data["text"],
+            demand=data["demand"],
+            incidents=[data["incident"]],
+            proposed_by=contact.business,
+            created_by=request.user,
+        )
+        return Response(PetitionDetailSerializer(self._any_status(petition.slug)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Approve a proposed petition: it opens for signatures (staff)",
+        request=None,
+        responses={200: StaffPetitionDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, slug=None):
+        petition = self.get_object()
+        return self._detail(services.petition_transition(petition=petition, to=Petition.Status.OPEN, by=request.user))
+
+    @extend_schema(
+        summary="Reject a proposed petition with a reason (staff)",
+        request=RejectInput,
+        responses={200: StaffPetitionDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "Reject", value={"reason": "A petition about this outage is already open."}, request_only=True
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, slug=None):
+        petition = self.get_object()
+        data = validated(RejectInput, request)
+        return self._detail(
+            services.petition_transition(
+                petition=petition, to=Petition.Status.REJECTED, by=request.user, reason=data["reason"]
+            )
+        )
+
+    @extend_schema(
+        summary="Close an open petition to signatures (staff)",
+        request=None,
+        responses={200: StaffPetitionDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request, slug=None):
+        petition = self.get_object()
+        return self._detail(services.petition_transition(petition=petition, to=Petition.Status.CLOSED, by=request.user))
+
+    @extend_schema(
+        summary="Publish the official answer (manager)",
+        description="The petition becomes answered; every confirmed signer is told, in their language.",
+        request=PetitionAnswerInput,
+        responses={200: StaffPetitionDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "Answer",
+                value={"answer": "Every affected business receives a credit of one month's fee on its next bill."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, slug=None):
+        petition = self.get_object()
+        data = validated(PetitionAnswerInput, request)
+        return self._detail(services.petition_answer(petition=petition, answer=data["answer"], by=request.user))
+
+    @extend_schema(
+        summary="Invalidate signatures in bulk, with a reason (staff)",
+        description="Every criterion given must match: IP hash, e-mail domain, time window, signature ids. "
+        "The petition's counts and thresholds follow within seconds.",
+        request=InvalidateInput,
+        responses={201: InvalidationSerializer},
+        examples=[
+            OpenApiExample(
+                "One domain in one hour",
+                value={
+                    "reason": "Burst of signatures from a throw-away domain.",
+                    "email_domain": "mailinator.com",
+                    "since": "2026-03-02T10:00:00+01:00",
+                    "until": "2026-03-02T11:00:00+01:00",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="invalidate-signatures")
+    def invalidate_signatures(self, request, slug=None):
+        petition = self.get_object()
+        data = validated(InvalidateInput, request)
+        record = services.signatures_invalidate(
+            petition=petition,
+            reason=data["reason"],
+            by=request.user,
+            ip_hash=data["ip_hash"],
+            email_domain=data["email_domain"],
+            since=data["since"],
+            until=data["until"],
+            signature_ids=data.get("signatures"),
+        )
+        return Response(InvalidationSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
 class SignatureConfirmViewSet(BaseViewSet):
@@ -275,173 +522,3 @@ class SignatureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
 
     def get_queryset(self):
         return Signature.objects.select_related("petition", "business")
-
-
-# --- Compensation decisions ----------------------------------------------------------------
-
-
-class DecisionSerializer(serializers.ModelSerializer):
-    status_label = LabelField(source="status", choices=CompensationDecision.Status.choices)
-    business = serializers.SlugRelatedField(slug_field="customer_number", read_only=True)
-
-    class Meta:
-        model = CompensationDecision
-        fields = [
-            "id",
-            "incident",
-            "business",
-            "currency",
-            "status",
-            "status_label",
-            "proposed_amount",
-            "offered_amount",
-            "counter_amount",
-            "claimed_amount",
-            "flagged",
-            "lines",
-            "business_comment",
-            "offered_at",
-            "answered_at",
-            "exported_at",
-        ]
-
-
-class CustomerDecisionSerializer(DecisionSerializer):
-    """What the business sees: its offer and its answer, not the internal proposal."""
-
-    class Meta(DecisionSerializer.Meta):
-        fields = [
-            "id",
-            "incident",
-            "business",
-            "currency",
-            "status",
-            "status_label",
-            "offered_amount",
-            "counter_amount",
-            "lines",
-            "business_comment",
-            "offered_at",
-            "answered_at",
-        ]
-
-
-class OfferInput(StrictInputSerializer):
-    amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        required=False,
-        allow_null=True,
-        help_text="Defaults to the proposed amount.",
-    )
-
-
-class AnswerInput(StrictInputSerializer):
-    action = serializers.ChoiceField(choices=["accept", "counter", "reject"])
-    amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        required=False,
-        allow_null=True,
-        help_text="The amount asked for (counter only).",
-    )
-    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-
-class DecisionFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=CompensationDecision.Status.choices, distinct=False)
-    incident = django_filters.NumberFilter(field_name="incident_id", min_value=1, max_value=2**62)
-    business = RelatedCodeFilter(field_name="business_id", model=Business, code_field="customer_number", max_length=20)
-    flagged = django_filters.BooleanFilter()
-    currency = django_filters.ChoiceFilter(choices=Currency.choices)
-
-    class Meta:
-        model = CompensationDecision
-        fields = ["status", "incident", "business", "flagged", "currency"]
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List compensation decisions",
-        description="Staff see every decision; a business contact sees its own offers and answers.",
-    ),
-    retrieve=extend_schema(summary="One compensation decision"),
-)
-class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    lookup_value_regex = ID_REGEX
-    pagination_class = IdCursorPagination
-    filterset_class = DecisionFilter
-    filter_backends = [
-        django_filters.rest_framework.DjangoFilterBackend,
-        filters.SearchFilter,
-        filters.OrderingFilter,
-    ]
-    search_fields = ["=business__customer_number", "business__company_name"]
-    ordering_fields = ["id"]
-    ordering = ["-id"]
-    permissions_by_action = {
-        "list": [IsContactOrStaff],
-        "retrieve": [IsContactOrStaff],
-        "offer": [IsManager],
-        "approve": [IsManager],
-        "answer": [IsContactOrStaff],
-    }
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return CompensationDecision.objects.none()
-        if role_of(self.request.user) == CONTACT:
-            return selectors.decision_list_for_business(
-                business_id=contact_of(self.request.user).business_id
-            ).select_related("business")
-        return CompensationDecision.objects.select_related("business")
-
-    def get_serializer_class(self):
-        if getattr(self, "swagger_fake_view", False):
-            return DecisionSerializer
-        return CustomerDecisionSerializer if role_of(self.request.user) == CONTACT else DecisionSerializer
-
-    def _respond(self, decision):
-        decision = self.get_queryset().filter(pk=decision.pk).first() or decision
-        return Response(self.get_serializer_class()(decision).data)
-
-    @extend_schema(summary="Offer (manager)", request=OfferInput, responses={200: DecisionSerializer})
-    @action(detail=True, methods=["post"])
-    def offer(self, request, pk=None):
-        decision = self.get_object()
-        data = validated(OfferInput, request)
-        return self._respond(decisions.decision_offer(decision=decision, by=request.user, amount=data.get("amount")))
-
-    @extend_schema(
-        summary="Approve an offer over the limit (another manager)", request=None, responses={200: DecisionSerializer}
-    )
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        decision = self.get_object()
-        return self._respond(decisions.decision_approve(decision=decision, by=request.user))
-
-    @extend_schema(
-        summary="Accept, counter or reject an offer (the business's contact)",
-        request=AnswerInput,
-        responses={200: CustomerDecisionSerializer},
-        examples=[OpenApiExample("Counter", value={"action": "counter", "amount": "300.00"}, request_only=True)],
-    )
-    @action(detail=True, methods=["post"])
-    def answer(self, request, pk=None):
-        decision = self.get_object()
-        if role_of(request.user) != CONTACT:
-            from rest_framework.exceptions import PermissionDenied
-
-            raise PermissionDenied(_("Only the business's contact answers an offer."))
-        data = validated(AnswerInput, request)
-        return self._respond(
-            decisions.decision_answer(
-                decision=decision,
-                user=request.user,
-                action=data["action"],
-                amount=data.get("amount"),
-                comment=data["comment"],
-            )
-        )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from tracker.customers.models import Contact, Region, Service, Subscription, VoiceLine
 from tracker.notifications.models import WebhookEndpoint
 
+from .audience import audience_extensions
 from .models import Correction, Incident, IncidentUpdate, RestorationSnapshot, StatusSubscription
 
 
@@ -30,6 +31,8 @@ def incident_audience(*, incident: Incident) -> QuerySet[Contact]:
     Nobody has to subscribe: a business's subscription to an affected service in
     an affected region is enough. Visitors (contacts without a business) are told
     when they confirmed a subscription to an affected (service, region) pair.
+    Apps add contacts through registered audience extensions (tracker.incidents.audience),
+    each one more subquery in the same WHERE.
     One query, no duplicates, no DISTINCT: the notification engine expands it in SQL.
     """
     businesses = incident_affected_subscriptions(incident=incident).values("business_id")
@@ -38,7 +41,10 @@ def incident_audience(*, incident: Incident) -> QuerySet[Contact]:
         service__in=incident.services.values("pk"),
         region__in=incident.regions.values("pk"),
     ).values("contact_id")
-    return Contact.objects.filter(Q(business_id__in=businesses) | Q(pk__in=visitors))
+    reached = Q(business_id__in=businesses) | Q(pk__in=visitors)
+    for extension in audience_extensions():
+        reached |= Q(pk__in=extension(incident))
+    return Contact.objects.filter(reached)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ asked to notify, creates one notification job that the engine expands after comm
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,9 @@ from tracker.notifications.services import notification_job_create
 
 from .cache import status_cache_invalidate
 from .models import Correction, Incident, IncidentUpdate, RestorationSnapshot, StatusSubscription
+from .signals import incident_scope_changed
+
+logger = logging.getLogger(__name__)
 
 MESSAGE_MAX = 5000
 TITLE_MAX = 200
@@ -30,6 +34,38 @@ CLOCK_SKEW = dt.timedelta(minutes=2)
 
 def _invalidate_after_commit() -> None:
     transaction.on_commit(status_cache_invalidate)
+
+
+def _scope_changed_after_commit(
+    *, incident_id: int, reason: str, service_ids: Iterable[int] | None = None, region_ids: Iterable[int] | None = None
+) -> None:
+    """Tell the apps, once committed, which services and regions an incident newly covers.
+
+    Without ids, the whole scope (a declaration): read after commit, and only when someone listens.
+    """
+
+    def send() -> None:
+        if not incident_scope_changed.has_listeners(Incident):
+            return
+        services, regions = service_ids, region_ids
+        if services is None or regions is None:
+            incident = Incident.objects.filter(pk=incident_id).first()
+            if incident is None:
+                return
+            services = incident.services.values_list("pk", flat=True)
+            regions = incident.regions.values_list("pk", flat=True)
+        for receiver, error in incident_scope_changed.send_robust(
+            Incident,
+            incident_id=incident_id,
+            service_ids=sorted(services),
+            region_ids=sorted(regions),
+            reason=reason,
+        ):
+            if isinstance(error, Exception):
+                # The incident is committed and told; a failing app must not turn that into an error page.
+                logger.error("incident_scope_changed receiver %r failed", receiver, exc_info=error)
+
+    transaction.on_commit(send)
 
 
 def _not_future(value: dt.datetime | None, *, field: str, now: dt.datetime, errors: dict) -> None:
@@ -261,6 +297,7 @@ def incident_update_publish(
     if incident.declared_at is None:
         incident.declared_at = published_at
         fields.append("declared_at")
+        _scope_changed_after_commit(incident_id=incident.pk, reason="declared")
     if status == Incident.Status.RESOLVED:
         incident.resolved_at = resolved_at
         incident.next_update_due_at = None
@@ -404,6 +441,7 @@ def incident_correct(
                 )
                 apply.append(lambda started_at=started_at: setattr(incident, "started_at", started_at))
     m2m = []
+    added: dict[str, set[int]] = {"services": set(), "regions": set()}
     for name, field in (("services", Correction.Field.SERVICES), ("regions", Correction.Field.REGIONS)):
         if name not in changes:
             continue
@@ -419,6 +457,7 @@ def incident_correct(
         if {o.pk for o in new} != {o.pk for o in current}:
             pending.append((field, _names(current), _names(new), None))
             m2m.append((name, new))
+            added[name] = {o.pk for o in new} - {o.pk for o in current}
     update_changes = []
     for update_id, text in (changes.get("updates") or {}).items():
         update = IncidentUpdate.objects.filter(pk=update_id, incident=incident).first()
@@ -438,6 +477,13 @@ def incident_correct(
     incident.save()
     for name, objects in m2m:
         getattr(incident, name).set(objects)
+    if incident.declared_at is not None and (added["services"] or added["regions"]):
+        _scope_changed_after_commit(
+            incident_id=incident.pk,
+            reason="widened",
+            service_ids=added["services"],
+            region_ids=added["regions"],
+        )
     for update, text in update_changes:
         update.message = text
         update.translations = {}

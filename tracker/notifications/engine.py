@@ -1,11 +1,13 @@
-"""The notification engine: expand a job into deliveries, send them in batches, take back what was lost.
+"""The notification engine: expand a job into deliveries and send them in batches.
+
+What a dead worker or a lost message leaves behind is taken back by the sweeper (sweeper.py).
 
 Life of a delivery row::
 
     pending --claim (lease)--> sending --provider accepted--> sent
        ^                          |--temporary error--> pending (next_attempt_at = backoff + jitter)
        |                          |--permanent error or last attempt--> failed  (admin: retry)
-       +---- sweeper: lease expired (worker killed); the row is flagged maybe_sent
+       +---- sweeper (sweeper.py): lease expired (worker killed); the row is flagged maybe_sent
     skipped: never sent (unsubscribed, muted at send time, channel down, webhook disabled)
 
 Every step is idempotent: expansion ignores conflicts on (job, contact, channel), a claim
@@ -233,12 +235,19 @@ class _BatchEnqueuer:
     def _enqueue(self, ids: list[int]) -> None:
         from .tasks import send_batch
 
+        if not ids:
+            return
+        _mark_enqueued(Delivery.objects.filter(job_id=self.job_id, id__gte=ids[0], id__lte=ids[-1]))
         size = settings.NOTIFY_BATCH_SIZE
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
             send_batch.delay_on_commit(self.job_id, chunk[0], chunk[-1])
-        if ids:
-            self.after = ids[-1]
+        self.after = ids[-1]
+
+
+def _mark_enqueued(rows) -> int:
+    """Stamp the pending rows a send_batch task is about to cover, so the sweeper leaves them to it."""
+    return rows.filter(status=Delivery.Status.PENDING).update(enqueued_at=timezone.now())
 
 
 def _id_ranges(ids: Iterable[int], size: int) -> list[tuple[int, int]]:
@@ -259,12 +268,13 @@ def _id_ranges(ids: Iterable[int], size: int) -> list[tuple[int, int]]:
 
 
 def _enqueue_ranges(job_id: int, queryset) -> int:
-    """One send_batch task per NOTIFY_BATCH_SIZE rows, after the surrounding commit."""
+    """One send_batch task per NOTIFY_BATCH_SIZE rows of the queryset, after the surrounding commit."""
     from .tasks import send_batch
 
     ids = queryset.order_by("id").values_list("id", flat=True).iterator(chunk_size=INSERT_CHUNK)
     ranges = _id_ranges(ids, settings.NOTIFY_BATCH_SIZE)
     for first_id, last_id in ranges:
+        _mark_enqueued(queryset.filter(job_id=job_id, id__gte=first_id, id__lte=last_id))
         send_batch.delay_on_commit(job_id, first_id, last_id)
     return len(ranges)
 
@@ -547,45 +557,3 @@ def job_finish_if_done(*, job_id: int) -> bool:
             status=NotificationJob.Status.DONE, finished_at=last_sent or timezone.now()
         )
     )
-
-
-# --- Sweeper -----------------------------------------------------------------------------------
-
-
-def deliveries_sweep() -> dict[str, int]:
-    """Periodic: take back rows of dead workers, re-enqueue what a lost message left behind.
-
-    - sending rows whose lease expired go back to pending, flagged maybe_sent: the worker may
-      have handed them to the provider before dying (the one window nobody can close; counted);
-    - jobs still waiting for expansion after the grace period are expanded again;
-    - pending rows that are due (a retry time reached, or created before the grace period)
-      get send_batch tasks again. A duplicate task finds nothing to claim.
-    """
-    from .tasks import expand_job
-
-    now = timezone.now()
-    grace = now - timedelta(seconds=settings.NOTIFY_SWEEP_GRACE_SECONDS)
-    expired = Delivery.objects.filter(status=Delivery.Status.SENDING, lease_until__lt=now).update(
-        status=Delivery.Status.PENDING, maybe_sent=True, lease_until=None, next_attempt_at=now
-    )
-    if expired:
-        logger.warning("%s deliveries had an expired lease: their worker died; they may be sent twice.", expired)
-    stale_jobs = list(
-        NotificationJob.objects.filter(status=NotificationJob.Status.PENDING, created_at__lt=grace).values_list(
-            "pk", flat=True
-        )
-    )
-    for job_id in stale_jobs:
-        expand_job.delay_on_commit(job_id)
-    due = Delivery.objects.filter(status=Delivery.Status.PENDING).filter(
-        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=grace)
-    )
-    due_jobs = list(due.order_by().values_list("job_id", flat=True).distinct())
-    batches = 0
-    for job_id in due_jobs:
-        batches += _enqueue_ranges(job_id, due.filter(job_id=job_id))
-    finished = 0
-    for job_id in NotificationJob.objects.filter(status=NotificationJob.Status.EXPANDED).values_list("pk", flat=True):
-        if job_id not in due_jobs:
-            finished += job_finish_if_done(job_id=job_id)
-    return {"lease_expired": expired, "jobs_expanded": len(stale_jobs), "batches": batches, "jobs_finished": finished}

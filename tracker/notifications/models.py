@@ -63,6 +63,9 @@ class Delivery(models.Model):
     # A worker owns a row in SENDING until this time; after it, the sweeper takes it back.
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When a send_batch task covering this row was last put on the queue: the sweeper leaves the
+    # row to that task until NOTIFY_REQUEUE_AFTER_SECONDS have passed (a long queue is not a loss).
+    enqueued_at = models.DateTimeField(_("batch enqueued"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     # Why this channel was chosen or skipped, e.g. "e-mail down: Fixed e-mail outage".
     reason = models.CharField(_("reason"), max_length=200, blank=True)

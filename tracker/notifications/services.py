@@ -12,7 +12,7 @@ from .kinds import get_kind
 from .models import Delivery, NotificationJob, WebhookEndpoint
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction: no savepoint round trips on hot paths
 def notification_job_create(
     *, kind: str, params: dict, dedupe_key: str | None = None, created_by=None
 ) -> NotificationJob:
@@ -23,15 +23,18 @@ def notification_job_create(
     second call for the same event returns the first job.
     """
     get_kind(kind)  # fail early on a kind nobody registered
-    if dedupe_key:
+    fields = {"kind": kind, "params": params, "dedupe_key": dedupe_key, "created_by": created_by}
+    if not dedupe_key:
+        job = NotificationJob.objects.create(**fields)
+    else:
         existing = NotificationJob.objects.filter(dedupe_key=dedupe_key).first()
         if existing:
             return existing
-    try:
-        with transaction.atomic():
-            job = NotificationJob.objects.create(kind=kind, params=params, dedupe_key=dedupe_key, created_by=created_by)
-    except IntegrityError:
-        return NotificationJob.objects.get(dedupe_key=dedupe_key)
+        try:
+            with transaction.atomic():  # a concurrent twin may win the unique key
+                job = NotificationJob.objects.create(**fields)
+        except IntegrityError:
+            return NotificationJob.objects.get(dedupe_key=dedupe_key)
 
     from .tasks import expand_job
 

@@ -19,6 +19,6 @@ def send_batch(job_id: int, first_id: int, last_id: int) -> None:
 
 @shared_task(name="tracker.notifications.tasks.sweep_deliveries")
 def sweep_deliveries() -> None:
-    from . import engine
+    from . import sweeper
 
-    engine.deliveries_sweep()
+    sweeper.deliveries_sweep()

@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self) -> None:
-        from . import admin_actions
+        from . import admin_actions, privacy
 
         admin_actions.install()
+        privacy.register_privacy()

@@ -19,5 +19,7 @@ class SecurityConfig(AppConfig):
     def ready(self) -> None:
         from . import checks, signals  # noqa: F401  (registers system checks and login signal)
         from .privacy import register_core
+        from .sessions import register_privacy
 
         register_core()
+        register_privacy()

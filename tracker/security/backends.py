@@ -29,3 +29,8 @@ class AdmissionModelBackend(ModelBackend):
         if user is None:
             raise PermissionDenied
         return user
+
+    def get_user(self, user_id):
+        # The contact and its business come with the user: customer pages read them on every request.
+        user = get_user_model()._default_manager.select_related("contact__business").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

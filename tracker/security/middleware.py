@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
+from . import sessions
 from .admission import LoginAdmissionDenied
 from .otp import has_second_factor
 
 SESSION_ENROLLED = "security_otp_enrolled"
 SESSION_LAST_SEEN = "security_last_seen"
+SESSION_ROW_TOUCHED = "security_session_row_touched"
 security_log = logging.getLogger("tracker.security")
 
 
@@ -38,7 +40,8 @@ class SessionIdleTimeoutMiddleware:
     """Logs out a session left idle longer than SESSION_IDLE_TIMEOUT_MINUTES.
 
     The last activity is written to the session at most once a minute, so an active user
-    costs one session write per minute, not one per request.
+    costs one session write per minute, not one per request; the sessions page's row
+    (tracker/security/sessions.py) is touched at most once every few minutes.
     """
 
     def __init__(self, get_response):
@@ -52,9 +55,21 @@ class SessionIdleTimeoutMiddleware:
             if isinstance(last_seen, int) and now - last_seen > settings.SESSION_IDLE_TIMEOUT_MINUTES * 60:
                 security_log.info("security: idle session ended user=%s", user.pk)
                 logout(request)
-            elif not isinstance(last_seen, int) or now - last_seen >= 60:
-                request.session[SESSION_LAST_SEEN] = now
-        return self.get_response(request)
+            else:
+                if not isinstance(last_seen, int) or now - last_seen >= 60:
+                    request.session[SESSION_LAST_SEEN] = now
+                touched = request.session.get(SESSION_ROW_TOUCHED)
+                if not isinstance(touched, int) or now - touched >= sessions.TOUCH_EVERY_SECONDS:
+                    sessions.user_session_touch(request=request)
+                    request.session[SESSION_ROW_TOUCHED] = now
+        signed_in = getattr(request, "user", None) is not None and request.user.is_authenticated
+        key_before = request.session.session_key if signed_in else None
+        response = self.get_response(request)
+        # Verifying the second factor gives the session a new key: its row follows.
+        key_after = request.session.session_key if key_before else None
+        if key_after and key_after != key_before and request.user.is_authenticated:
+            sessions.user_session_rekey(old_key=key_before, new_key=key_after)
+        return response
 
 
 class SecondFactorMiddleware:

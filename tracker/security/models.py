@@ -68,3 +68,28 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> int:
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+
+class UserSession(models.Model):
+    """One signed-in browser of a user, for the "your sessions" page.
+
+    Holds a SHA-256 of the session key (never the key), a shortened user agent and the
+    address's network (IPv4 /24, IPv6 /48), never the address itself.
+    """
+
+    session_key_hash = models.CharField(_("session key digest"), max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="user_sessions", verbose_name=_("user")
+    )
+    user_agent = models.CharField(_("device"), max_length=200, blank=True)
+    network = models.CharField(_("approximate place"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("signed in at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "-last_seen_at"], name="security_usersession_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.user_agent[:40]}"

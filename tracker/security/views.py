@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import otp
+from . import otp, sessions
 from .forms import ConfirmTokenForm, TokenForm
 from .middleware import SESSION_ENROLLED, is_verified
 from .models import RecoveryCodeDevice
@@ -154,3 +154,21 @@ def privacy_export(request):
     response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
     response.no_store = True
     return response
+
+
+@never_cache
+@login_required
+def session_list(request):
+    """Where this account is signed in; the others can be ended from here."""
+    rows = sessions.user_session_list(user=request.user, current_key=request.session.session_key)
+    return render(request, "security/sessions.html", {"sessions": rows})
+
+
+@never_cache
+@login_required
+@require_POST
+def sessions_logout_others(request):
+    ended = sessions.user_session_logout_others(user=request.user, current_key=request.session.session_key)
+    security_log.info("security: other sessions ended user=%s count=%s", request.user.pk, ended)
+    messages.success(request, _("You were signed out everywhere else."))
+    return redirect("security:sessions")
