@@ -23,6 +23,7 @@ from .models import CompensationDecision, CompensationRule, Signature
 
 Status = CompensationDecision.Status
 APPROVE_PERMISSION = "petitions.approve_compensationdecision"
+OFFER_PERMISSION = "petitions.change_compensationdecision"
 
 
 def approval_limit() -> Decimal:
@@ -196,6 +197,8 @@ def _move(decision: CompensationDecision, to: str) -> None:
 @transaction.atomic
 def decision_offer(*, decision: CompensationDecision, by, amount=None) -> CompensationDecision:
     """The maker offers an amount (the proposal by default); over the limit it waits for a checker."""
+    if not by.has_perm(OFFER_PERMISSION):
+        raise PermissionDenied(_("You may not offer compensation."))
     decision = _locked(decision)
     value = _money(decision.proposed_amount if amount is None else amount)
     decision.offered_amount = value
@@ -250,6 +253,9 @@ def decision_answer(
     contact = getattr(user, "contact", None)
     if contact is None or contact.business_id != decision.business_id:
         raise PermissionDenied(_("This offer is for another business."))
+    # Money is settled on the business's behalf: only its administrator contacts answer.
+    if not contact.is_business_admin:
+        raise PermissionDenied(_("Only an administrator of the business can answer an offer."))
     targets = {"accept": Status.ACCEPTED, "counter": Status.COUNTERED, "reject": Status.REJECTED}
     if action not in targets:
         raise ValidationError(_("Choose accept, counter or reject."))

@@ -186,7 +186,7 @@ def _compensation(*, swisscom: Incident, sfr: Incident) -> None:
     decisions.compensation_propose(incident=swisscom)
     decisions.compensation_propose(incident=sfr)
     # The demo customer contact's business sees an offer in its portal, if it was hit.
-    agent = get_user_model().objects.filter(username="agent").first()
+    manager = get_user_model().objects.filter(username="manager").first()
     demo = CompensationDecision.objects.filter(business__customer_number="DEMO-00001").first()
-    if demo and agent:
-        decisions.decision_offer(decision=demo, by=agent)
+    if demo and manager:
+        decisions.decision_offer(decision=demo, by=manager)

@@ -113,11 +113,12 @@ def _decision(amount="100.00", **kwargs):
 def test_offer_under_the_limit_goes_out_at_once(settings, django_capture_on_commit_callbacks):
     settings.PETITIONS_COMPENSATION_APPROVAL_LIMIT = "500"
     decision = _decision("100.00")
-    agent = UserFactory()
+    manager = _manager()
 
-    decision = decisions.decision_offer(decision=decision, by=agent)
+    decision = decisions.decision_offer(decision=decision, by=manager)
 
-    assert (decision.status, decision.offered_amount, decision.offered_by) == (Status.OFFERED, Decimal("100.00"), agent)
+    assert (decision.status, decision.offered_amount, decision.offered_by) == (
+        Status.OFFERED, Decimal("100.00"), manager)  # fmt: skip
     from tracker.notifications.models import NotificationJob
 
     assert NotificationJob.objects.get().kind == "petitions.compensation_offered"
@@ -151,15 +152,48 @@ def test_bad_offer_amounts_are_refused(amount):
     decision = _decision()
 
     with pytest.raises(ValidationError):
-        decisions.decision_offer(decision=decision, by=UserFactory(), amount=amount)
+        decisions.decision_offer(decision=decision, by=_manager(), amount=amount)
     decision.refresh_from_db()
     assert (decision.status, decision.offered_amount) == (Status.PROPOSED, None)
+
+
+def _manager():
+    manager = UserFactory()
+    manager.groups.add(Group.objects.get(name="manager"))
+    return manager
+
+
+def test_only_managers_offer():
+    decision = _decision("100.00")
+    agent = UserFactory()
+    agent.groups.add(Group.objects.get(name="agent"))
+
+    with pytest.raises(PermissionDenied):
+        decisions.decision_offer(decision=decision, by=agent)
+    decision.refresh_from_db()
+    assert (decision.status, decision.offered_amount) == (Status.PROPOSED, None)
+
+
+def test_a_contact_who_is_not_a_business_admin_cannot_answer(client):
+    business = BusinessFactory()
+    user = UserFactory()
+    ContactFactory(business=business, user=user, is_business_admin=False)
+    decision = _decision("120.00", business=business, status=Status.OFFERED, offered_amount=Decimal("120.00"))
+    client.force_login(user)
+
+    page = client.get(reverse("petitions:compensation"))
+    response = client.post(reverse("petitions:compensation-answer", args=[decision.pk]), {"action": "accept"})
+
+    assert "An administrator of your business answers this offer." in page.text
+    assert response.status_code == 403
+    decision.refresh_from_db()
+    assert (decision.status, decision.answered_by) == (Status.OFFERED, None)
 
 
 def test_portal_accept_counter_reject_and_export(client):
     business = BusinessFactory()
     user = UserFactory()
-    ContactFactory(business=business, user=user)
+    ContactFactory(business=business, user=user, is_business_admin=True)
     accepted = _decision("120.00", business=business, status=Status.OFFERED, offered_amount=Decimal("120.00"))
     countered = _decision("80.00", business=business, status=Status.OFFERED, offered_amount=Decimal("80.00"))
     hidden = _decision("10.00", business=business)  # still a proposal: not shown
@@ -196,7 +230,7 @@ def test_portal_accept_counter_reject_and_export(client):
 def test_portal_counter_without_amount_changes_nothing(client):
     business = BusinessFactory()
     user = UserFactory()
-    ContactFactory(business=business, user=user)
+    ContactFactory(business=business, user=user, is_business_admin=True)
     decision = _decision("120.00", business=business, status=Status.OFFERED, offered_amount=Decimal("120.00"))
     client.force_login(user)
 

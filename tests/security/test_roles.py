@@ -194,7 +194,8 @@ PAGES = [
         "petitions:compensation-answer",
         lambda w, t: {"decision_id": t.base.decision_offered.pk},
         "POST",
-        of_a(DONE),
+        # Only a business admin settles money for the business.
+        (LOGIN, 403, DONE, 404, 404, 403, 403),
         _decision_answer,
     ),
     (
@@ -202,7 +203,7 @@ PAGES = [
         "petitions:compensation-answer",
         lambda w, t: {"decision_id": t.decision_b.pk},
         "POST",
-        (LOGIN, 404, 404, DONE, DONE, 403, 403),
+        (LOGIN, 404, 404, 403, DONE, 403, 403),
         _decision_answer,
     ),
     # Reports: managers only, and a download link only for the one who asked for the export.
