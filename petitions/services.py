@@ -142,8 +142,15 @@ def petition_create(
 
 
 @transaction.atomic
+def _require(by, permission: str) -> None:
+    """People act within their role; the system itself (by=None: beat tasks, seed_demo) is trusted."""
+    if by is not None and not by.has_perm(permission):
+        raise PermissionDenied(_("Your role does not allow this action."))
+
+
 def petition_transition(*, petition: Petition, to: str, by=None, reason: str = "") -> Petition:
     """Moderation: pending -> open or rejected (with a reason); open -> closed."""
+    _require(by, "petitions.moderate_petition")
     petition = Petition.objects.select_for_update().get(pk=petition.pk)
     if not petition.can_become(to):
         raise TransitionError(
@@ -172,6 +179,7 @@ def petition_answer(*, petition: Petition, answer: str, by, translations: dict[s
 
     translations: the answer in other languages, {"de": "..."}; a signer without one gets the original.
     """
+    _require(by, "petitions.answer_petition")
     petition = Petition.objects.select_for_update().get(pk=petition.pk)
     merged = {code: dict(fields) for code, fields in (petition.translations or {}).items()}
     for code, text in (translations or {}).items():
@@ -401,6 +409,7 @@ def signatures_invalidate(
     signature_ids: list[int] | None = None,
 ) -> SignatureInvalidation:
     """Invalidate signatures matching every criterion given; the counts and thresholds follow."""
+    _require(by, "petitions.invalidate_signature")
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Give the reason of the invalidation."))

@@ -22,6 +22,22 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct-horse-battery")
 
 
+class StaffFactory(UserFactory):
+    """A staff member in a role group: StaffFactory() is an agent, StaffFactory(role="manager") a manager."""
+
+    class Meta:
+        skip_postgeneration_save = True  # the hook adds a group; the user row needs no second save
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        from django.contrib.auth.models import Group
+
+        if create:
+            self.groups.add(Group.objects.get(name=extracted or "agent"))
+
+
 class ServiceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Service

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from tests.factories import IncidentFactory, RegionFactory, ServiceFactory, UserFactory
+from tests.factories import IncidentFactory, RegionFactory, ServiceFactory, StaffFactory, UserFactory
 from tracker.incidents import services
 from tracker.incidents.cache import VERSION_KEY, status_cache_version
 from tracker.incidents.models import Correction, Incident, IncidentUpdate, RestorationSnapshot
@@ -33,7 +33,7 @@ def _declare(**overrides):
         "started_at": now - dt.timedelta(minutes=30),
         "message": "Calls fail.",
         "language": "en",
-        "author": UserFactory(),
+        "author": StaffFactory(),
     }
     kwargs.update(overrides)
     return services.incident_declare(**kwargs)
@@ -180,7 +180,7 @@ def test_correction_keeps_previous_values_and_notifies_when_asked():
     incident = _declare(notify=False)
     update = incident.updates.get()
     new_region = RegionFactory(code="CH-ZH")
-    author = UserFactory()
+    author = StaffFactory()
     old_regions = ", ".join(sorted(str(r) for r in incident.regions.all()))
 
     corrections = services.incident_correct(
@@ -255,3 +255,19 @@ def test_publish_rejects_restoration_of_a_region_outside_the_incident():
     assert exc.value.message_dict == {"restored_region": ["This region is not affected by the incident."]}
     assert incident.updates.count() == 1
     assert RestorationSnapshot.objects.count() == 0
+
+
+def test_people_without_the_role_cannot_declare_publish_or_correct():
+    outsider = UserFactory(is_staff=True)  # staff, but in no role group
+    with pytest.raises(PermissionDenied):
+        _declare(author=outsider)
+    incident = _declare(notify=False)
+
+    with pytest.raises(PermissionDenied):
+        services.incident_update_publish(incident=incident, status="identified", message="x", language="en",
+                                         author=outsider)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        services.incident_correct(incident=incident, changes={"title": "Other"}, notify=False, author=outsider)
+
+    incident.refresh_from_db()
+    assert (incident.title, incident.updates.count()) == ("Business Connect outage", 1)

@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection, connections
 from django.utils import timezone
 
 from petitions import counting, services
 from petitions.models import Petition, PetitionTally, PetitionThreshold, Signature, SignatureInvalidation
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 
 from .factories import PetitionFactory, SignatureFactory, ThresholdFactory
 
@@ -134,7 +135,7 @@ def test_bulk_invalidation_by_ip_hash_and_time_window_is_recorded_and_counted(dj
     good = SignatureFactory(petition=petition, confirmed=True, ip_hash="ba5")
     Signature.objects.filter(pk=early.pk).update(created_at=now - dt.timedelta(hours=5))
     counting.tally_count()
-    staff = UserFactory()
+    staff = StaffFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
         record = services.signatures_invalidate(petition=petition, reason="Bot burst", ip_hash="f00",
@@ -180,7 +181,7 @@ def test_answer_notifies_every_confirmed_signer_once_in_their_language(django_ca
     SignatureFactory(petition=petition, confirmed=True, language="de", email="de@b.example")
     SignatureFactory(petition=petition, email="unconfirmed@c.example")
     SignatureFactory(petition=petition, confirmed=True, withdrawn_at=timezone.now(), email="gone@d.example")
-    manager = UserFactory()
+    manager = StaffFactory(role="manager")
 
     with django_capture_on_commit_callbacks(execute=True):
         services.petition_answer(petition=petition, answer="Each business gets one month free.", by=manager)
@@ -240,3 +241,18 @@ def test_business_proposal_waits_for_moderation_staff_draft_does_not():
     assert (proposed.slug, drafted.slug) == ("compensation-petition", "compensation-petition-2")
     assert list(PetitionThreshold.objects.filter(petition=proposed).values_list("count", "label")) == [(100, "Answer")]
     assert PetitionTally.objects.filter(petition=proposed).exists()
+
+
+def test_moderation_answer_and_invalidation_check_the_actors_role():
+    petition = PetitionFactory(status=Petition.Status.DRAFT, answer="")
+    agent = StaffFactory()
+
+    with pytest.raises(PermissionDenied):
+        services.petition_transition(petition=petition, to=Petition.Status.OPEN, by=UserFactory(is_staff=True))
+    with pytest.raises(PermissionDenied):
+        services.petition_answer(petition=petition, answer="No.", by=agent)  # answering is for managers
+    with pytest.raises(PermissionDenied):
+        services.signatures_invalidate(petition=petition, reason="Spam", email_domain="x.example", by=UserFactory())
+    petition.refresh_from_db()
+    assert (petition.status, petition.answer) == (Petition.Status.DRAFT, "")
+    assert services.petition_transition(petition=petition, to=Petition.Status.OPEN, by=agent).status == "open"
