@@ -141,13 +141,13 @@ def petition_create(
     return petition
 
 
-@transaction.atomic
 def _require(by, permission: str) -> None:
     """People act within their role; the system itself (by=None: beat tasks, seed_demo) is trusted."""
     if by is not None and not by.has_perm(permission):
         raise PermissionDenied(_("Your role does not allow this action."))
 
 
+@transaction.atomic
 def petition_transition(*, petition: Petition, to: str, by=None, reason: str = "") -> Petition:
     """Moderation: pending -> open or rejected (with a reason); open -> closed."""
     _require(by, "petitions.moderate_petition")

@@ -13,7 +13,8 @@ The context
 ``ctx.env``
     Environment for subprocesses: ``TRACKER_ENV=production``, a generated ``SECRET_KEY``,
     ``ALLOWED_HOSTS=127.0.0.1,localhost``, ``SECURE_SSL_REDIRECT=false`` (plain HTTP), ``BENCH_NOOP_VIEW=true``,
-    ``DATABASE_URL`` of the bench database, the caller's ``CELERY_BROKER_URL`` / ``CACHE_URL`` / ``EMAIL_URL`` when set;
+    ``DATABASE_URL`` of the bench database, the caller's ``CELERY_BROKER_URL`` / ``CACHE_URL`` / ``EMAIL_URL`` when set
+    (a broker or cache server is purged before each bench: give it a Redis database of its own);
     otherwise the file-system broker in ``var/bench/broker`` (never the developer's queue), a file cache under
     ``var/bench/cache`` and e-mail written under ``var/bench/mail``, all emptied at the start of a run; uploads go to
     ``var/bench/media``. The runner also applies it to its own process before ``django.setup()``, so a bench may use
@@ -344,6 +345,24 @@ class Context:
             self._sqlite_unlink(self.sqlite_path)
             shutil.copyfile(self.sqlite_template, self.sqlite_path)
         self._empty_scratch_dirs()
+        self._empty_servers()
+
+    def _empty_servers(self) -> None:
+        """A broker or cache server of the caller's keeps what the previous bench left there: tasks queued by
+        its web server (a later bench's worker would run them) and pages cached from a database now dropped.
+        Give the benches Redis databases of their own: their queues are purged and their cache emptied."""
+        if "django" not in sys.modules:
+            return
+        from django.conf import settings
+        from django.core.cache import cache
+
+        if not settings.configured:
+            return
+        cache.clear()
+        if not self.env["CELERY_BROKER_URL"].startswith("filesystem://"):
+            from tracker.celery import app
+
+            app.control.purge()
 
     def drop_database(self) -> None:
         """Closes the runner's own connections and, on PostgreSQL, drops the bench databases."""

@@ -256,3 +256,11 @@ def test_moderation_answer_and_invalidation_check_the_actors_role():
     petition.refresh_from_db()
     assert (petition.status, petition.answer) == (Petition.Status.DRAFT, "")
     assert services.petition_transition(petition=petition, to=Petition.Status.OPEN, by=agent).status == "open"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moderation_holds_its_row_lock_in_its_own_transaction():
+    # Outside a test's wrapping transaction: select_for_update needs the service's own.
+    petition = PetitionFactory(status=Petition.Status.PENDING)
+
+    assert services.petition_transition(petition=petition, to=Petition.Status.OPEN).status == "open"
