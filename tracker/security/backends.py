@@ -32,5 +32,9 @@ class AdmissionModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         # The contact and its business come with the user: customer pages read them on every request.
-        user = get_user_model()._default_manager.select_related("contact__business").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        User = get_user_model()
+        try:
+            user = User._default_manager.select_related("contact__business").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
