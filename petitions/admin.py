@@ -390,7 +390,7 @@ class CompensationRuleAdmin(admin.ModelAdmin):
                 self.message_user(request, _("%(rule)s has no incident.") % {"rule": rule}, messages.WARNING)
                 continue
             try:
-                count = decisions.compensation_propose(incident=rule.incident, rule=rule)
+                count = decisions.compensation_propose(incident=rule.incident, rule=rule, by=request.user)
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             else:

@@ -94,11 +94,13 @@ def _is_business_line(business: Business) -> bool:
 
 
 @transaction.atomic
-def compensation_propose(*, incident: Incident, rule: CompensationRule | None = None) -> int:
+def compensation_propose(*, incident: Incident, rule: CompensationRule | None = None, by=None) -> int:
     """Compute a proposal for every affected subscription and (re)write the decisions still at "proposed".
 
     Decisions already offered or answered are left alone. Returns decisions written.
     """
+    if by is not None and not by.has_perm(OFFER_PERMISSION):
+        raise PermissionDenied(_("You may not compute compensation."))
     rule = rule or rule_for_incident(incident=incident)
     if rule is None:
         raise ValidationError(_("No compensation rule applies to this incident."))

@@ -193,6 +193,11 @@ MATRIX = {
         {"POST": ((401, 200, 404, 403, 403), lambda w, s: {"action": "accept"})},
     ),
     "decision-export": (lambda w, s: {}, {"POST": (MANAGER_ONLY(200), None)}),
+    # The scenario's incident has no compensation rule: a manager gets past the permission to the service's 400.
+    "decision-propose": (
+        lambda w, s: {},
+        {"POST": (MANAGER_ONLY(400), lambda w, s: {"incident": s.incident.pk})},
+    ),
     "report-figures": (lambda w, s: {}, {"GET": (MANAGER_ONLY(200), None)}),
     "export-list": (
         lambda w, s: {},

@@ -242,3 +242,29 @@ def test_the_maker_cannot_approve_their_own_offer_over_the_limit(world, settings
     assert own.status_code == 403
     decision.refresh_from_db()
     assert (decision.status, decision.approved_by) == ("awaiting", None)
+
+
+def test_a_manager_computes_the_proposals_of_an_incident(world):
+    from petitions.models import CompensationRule
+
+    build(world)
+    started = timezone.now() - dt.timedelta(hours=5)
+    incident = IncidentFactory(
+        services=[world.service], regions=[world.region], started_at=started, declared_at=started
+    )
+    CompensationRule.objects.create(
+        incident=incident,
+        name="Flat credit",
+        params={"fixed_credit": "50.00"},
+        effective_from=started - dt.timedelta(days=1),
+    )
+    url = "/api/compensation-decisions/propose/"
+
+    by_agent = post(world, "agent", url, {"incident": incident.pk})
+    unknown = post(world, "manager", url, {"incident": 2**40})
+    response = post(world, "manager", url, {"incident": incident.pk})
+
+    assert (by_agent.status_code, unknown.status_code, response.status_code) == (403, 404, 200)
+    written = CompensationDecision.objects.filter(incident=incident, status="proposed")
+    assert response.json() == {"proposals": written.count()} != {"proposals": 0}
+    assert set(written.values_list("proposed_amount", flat=True)) == {Decimal("50.00")}

@@ -76,3 +76,21 @@ def test_offer_over_the_limit_waits_for_approval(world, settings):
 
     assert response.status_code == 200
     assert response.json()["status"] == CompensationDecision.Status.AWAITING_APPROVAL
+
+
+def test_petition_texts_come_in_the_requested_language(world):
+    built = build(world)
+    petition = built.petition
+    petition.language = "fr"
+    petition.translations = {"de": {"title": "Entschädigung für die Störung", "text": "Wir verlangen eine Gutschrift."}}
+    petition.save(update_fields=["language", "translations"])
+    client = world.client("anonymous")
+
+    german = client.get(f"/api/petitions/{petition.slug}/", HTTP_ACCEPT_LANGUAGE="de").json()
+    italian = client.get(f"/api/petitions/{petition.slug}/", HTTP_ACCEPT_LANGUAGE="it").json()
+    listed = client.get("/api/petitions/", HTTP_ACCEPT_LANGUAGE="de").json()["results"]
+
+    assert (german["title"], german["text"], german["language"]) == (
+        "Entschädigung für die Störung", "Wir verlangen eine Gutschrift.", "de")  # fmt: skip
+    assert (italian["title"], italian["text"], italian["language"]) == (petition.title, petition.text, "fr")
+    assert [p["title"] for p in listed if p["slug"] == petition.slug] == ["Entschädigung für die Störung"]

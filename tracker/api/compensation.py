@@ -12,12 +12,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from petitions import decisions, selectors
 from petitions.models import CompensationDecision
 from tracker.customers.models import Business, Currency
+from tracker.incidents.models import Incident
 
 from .common import ID_REGEX, BaseViewSet, RelatedCodeFilter, validated
 from .pagination import IdCursorPagination
@@ -108,6 +109,14 @@ class DecisionFilter(django_filters.FilterSet):
         fields = ["status", "incident", "business", "flagged", "currency"]
 
 
+class ProposalsInput(StrictInputSerializer):
+    incident = serializers.IntegerField(min_value=1, max_value=2**62)
+
+
+class ProposalsOutput(serializers.Serializer):
+    proposals = serializers.IntegerField(help_text="Decisions written or rewritten.")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List compensation decisions",
@@ -134,6 +143,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
         "approve": [IsManager],
         "answer": [IsContactOrStaff],
         "export": [IsManager],
+        "propose": [IsManager],
     }
 
     def get_queryset(self):
@@ -190,6 +200,23 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseView
                 comment=data["comment"],
             )
         )
+
+    @extend_schema(
+        summary="Compute the proposals for an incident (manager)",
+        description="Applies the incident's compensation rule to every affected subscription; decisions still at "
+        "'proposed' are rewritten, those already offered are kept.",
+        request=ProposalsInput,
+        responses={200: ProposalsOutput},
+        examples=[OpenApiExample("Incident", value={"incident": 42}, request_only=True)],
+    )
+    @action(detail=False, methods=["post"])
+    def propose(self, request):
+        data = validated(ProposalsInput, request)
+        incident = Incident.objects.filter(pk=data["incident"]).first()
+        if incident is None:
+            raise NotFound(_("No such incident."))
+        count = decisions.compensation_propose(incident=incident, by=request.user)
+        return Response({"proposals": count})
 
     @extend_schema(
         summary="Export accepted credits for billing (manager)",

@@ -46,13 +46,30 @@ class TallySerializer(serializers.Serializer):
 
 
 class PetitionSerializer(serializers.ModelSerializer):
+    # Texts come in the request's language (Accept-Language) where staff translated them, else as written.
+    title = serializers.CharField(source="localized_title", read_only=True)
+    demand = serializers.CharField(source="localized_demand", read_only=True)
+    language = serializers.CharField(
+        source="localized_language", read_only=True, help_text="The language the texts are given in."
+    )
     status_label = LabelField(source="status", choices=Petition.Status.choices)
     incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     tally = serializers.SerializerMethodField()
 
     class Meta:
         model = Petition
-        fields = ["slug", "title", "demand", "status", "status_label", "incidents", "opens_at", "closes_at", "tally"]
+        fields = [
+            "slug",
+            "title",
+            "demand",
+            "language",
+            "status",
+            "status_label",
+            "incidents",
+            "opens_at",
+            "closes_at",
+            "tally",
+        ]
 
     @extend_schema_field(TallySerializer)
     def get_tally(self, petition) -> dict:
@@ -60,6 +77,8 @@ class PetitionSerializer(serializers.ModelSerializer):
 
 
 class PetitionDetailSerializer(PetitionSerializer):
+    text = serializers.CharField(source="localized_text", read_only=True)
+    answer = serializers.CharField(source="localized_answer", read_only=True)
     thresholds = ThresholdSerializer(many=True, read_only=True)
 
     class Meta(PetitionSerializer.Meta):
