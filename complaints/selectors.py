@@ -71,13 +71,6 @@ def subscriptions_for_contact(*, contact: Contact) -> QuerySet[Subscription]:
     )
 
 
-def _active_incidents(*, at: datetime | None = None) -> QuerySet[Incident]:
-    now = timezone.now()
-    return Incident.objects.filter(started_at__lte=now).filter(
-        ~Q(status=Incident.Status.RESOLVED) | Q(resolved_at__gte=at or now)
-    )
-
-
 @dataclass(frozen=True)
 class _Candidate:
     id: int
@@ -150,11 +143,6 @@ def incident_matching_id(*, service_id: int, region_id: int, since: datetime | N
     if not matching:
         return None
     return max(matching, key=lambda c: (c.declared, c.started_at, c.id)).id
-
-
-def incident_matching(*, service_id: int, region_id: int, since: datetime | None = None) -> Incident | None:
-    incident_id = incident_matching_id(service_id=service_id, region_id=region_id, since=since)
-    return None if incident_id is None else Incident.objects.filter(pk=incident_id).first()
 
 
 def incidents_for_subscriptions(*, subscriptions) -> list[tuple[Subscription, Incident]]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tracker.customers.models import Business, Subscription
+from tracker.customers.roles import require_permission
 from tracker.incidents.models import Incident
 
 from . import compensation
@@ -99,8 +100,7 @@ def compensation_propose(*, incident: Incident, rule: CompensationRule | None = 
 
     Decisions already offered or answered are left alone. Returns decisions written.
     """
-    if by is not None and not by.has_perm(OFFER_PERMISSION):
-        raise PermissionDenied(_("You may not compute compensation."))
+    require_permission(by, OFFER_PERMISSION)
     rule = rule or rule_for_incident(incident=incident)
     if rule is None:
         raise ValidationError(_("No compensation rule applies to this incident."))
@@ -199,8 +199,7 @@ def _move(decision: CompensationDecision, to: str) -> None:
 @transaction.atomic
 def decision_offer(*, decision: CompensationDecision, by, amount=None) -> CompensationDecision:
     """The maker offers an amount (the proposal by default); over the limit it waits for a checker."""
-    if not by.has_perm(OFFER_PERMISSION):
-        raise PermissionDenied(_("You may not offer compensation."))
+    require_permission(by, OFFER_PERMISSION)
     decision = _locked(decision)
     value = _money(decision.proposed_amount if amount is None else amount)
     decision.offered_amount = value

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from tracker.customers.models import Business, Subscription
+from tracker.customers.roles import require_permission
 
 from . import abuse
 from .models import Petition, PetitionTally, PetitionThreshold, Signature, SignatureInvalidation
@@ -141,16 +142,10 @@ def petition_create(
     return petition
 
 
-def _require(by, permission: str) -> None:
-    """People act within their role; the system itself (by=None: beat tasks, seed_demo) is trusted."""
-    if by is not None and not by.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this action."))
-
-
 @transaction.atomic
 def petition_transition(*, petition: Petition, to: str, by=None, reason: str = "") -> Petition:
     """Moderation: pending -> open or rejected (with a reason); open -> closed."""
-    _require(by, "petitions.moderate_petition")
+    require_permission(by, "petitions.moderate_petition")
     petition = Petition.objects.select_for_update().get(pk=petition.pk)
     if not petition.can_become(to):
         raise TransitionError(
@@ -179,7 +174,7 @@ def petition_answer(*, petition: Petition, answer: str, by, translations: dict[s
 
     translations: the answer in other languages, {"de": "..."}; a signer without one gets the original.
     """
-    _require(by, "petitions.answer_petition")
+    require_permission(by, "petitions.answer_petition")
     petition = Petition.objects.select_for_update().get(pk=petition.pk)
     merged = {code: dict(fields) for code, fields in (petition.translations or {}).items()}
     for code, text in (translations or {}).items():
@@ -409,7 +404,7 @@ def signatures_invalidate(
     signature_ids: list[int] | None = None,
 ) -> SignatureInvalidation:
     """Invalidate signatures matching every criterion given; the counts and thresholds follow."""
-    _require(by, "petitions.invalidate_signature")
+    require_permission(by, "petitions.invalidate_signature")
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Give the reason of the invalidation."))

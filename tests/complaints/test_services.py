@@ -96,6 +96,18 @@ def test_filing_ignores_resolved_and_other_service_incidents(contact, subscripti
     assert complaint.incident_id is None
 
 
+def test_filing_sees_an_incident_declared_or_resolved_after_the_previous_filing(contact, subscription):
+    before, _ = _file(contact, subscription)  # the matching snapshot of active incidents is built here
+    incident = IncidentFactory(services=[subscription.service], regions=[subscription.region])
+
+    after, _ = _file(contact, subscription)
+    incident.status, incident.resolved_at = "resolved", timezone.now() - timedelta(minutes=1)
+    incident.save()
+    later, _ = _file(contact, subscription, since=timezone.now())
+
+    assert (before.incident_id, after.incident_id, later.incident_id) == (None, incident.pk, None)
+
+
 def test_files_are_stored_under_random_names(contact, subscription):
     upload = SimpleUploadedFile("../../etc/passwd.pdf", PDF, content_type="application/pdf")
     complaint, _ = _file(contact, subscription, files=[(upload, "application/pdf")])

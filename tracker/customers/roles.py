@@ -8,6 +8,16 @@ AGENT = "agent"
 MANAGER = "manager"
 
 
+def require_permission(user, permission: str) -> None:
+    """Services call it first: people act within their role. The system itself (user None: beat tasks,
+    spike detection, seed_demo) is trusted."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    if user is not None and not user.has_perm(permission):
+        raise PermissionDenied(_("Your role does not allow this action."))
+
+
 def grant(apps, schema_editor, *, group: str, app_label: str, codenames: list[str]) -> None:
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions

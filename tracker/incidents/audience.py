@@ -29,10 +29,5 @@ def register_audience_extension(extension: AudienceExtension) -> AudienceExtensi
     return extension
 
 
-def unregister_audience_extension(extension: AudienceExtension) -> None:
-    if extension in _extensions:
-        _extensions.remove(extension)
-
-
 def audience_extensions() -> tuple[AudienceExtension, ...]:
     return tuple(_extensions)

@@ -11,12 +11,13 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tracker.customers.models import Contact, Language, Region, Service
+from tracker.customers.roles import require_permission
 from tracker.notifications.services import notification_job_create
 
 from .cache import status_cache_invalidate
@@ -66,12 +67,6 @@ def _scope_changed_after_commit(
                 logger.error("incident_scope_changed receiver %r failed", receiver, exc_info=error)
 
     transaction.on_commit(send)
-
-
-def _require(author, permission: str) -> None:
-    """People act within their role; the system itself (author None: spike detection, seed_demo) is trusted."""
-    if author is not None and not author.has_perm(permission):
-        raise PermissionDenied(_("Your role does not allow this action."))
 
 
 def _not_future(value: dt.datetime | None, *, field: str, now: dt.datetime, errors: dict) -> None:
@@ -193,7 +188,7 @@ def incident_declare(
     author=None,
 ) -> Incident:
     """Declare an outage in public with its first update; its audience is told."""
-    _require(author, "incidents.add_incident")
+    require_permission(author, "incidents.add_incident")
     now = timezone.now()
     declared_at = declared_at or now
     errors: dict = {}
@@ -250,7 +245,7 @@ def incident_update_publish(
     ``restored_percent`` is the share restored overall, or in ``restored_region`` only.
     Resolving needs ``resolved_at``; everything then counts as restored (100 % overall).
     """
-    _require(author, "incidents.add_incidentupdate")
+    require_permission(author, "incidents.add_incidentupdate")
     now = timezone.now()
     published_at = published_at or now
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -410,7 +405,7 @@ def incident_correct(
     Values equal to the current ones are ignored. With ``notify``, the audience
     is told of the corrections (one job).
     """
-    _require(author, "incidents.change_incident")
+    require_permission(author, "incidents.change_incident")
     now = timezone.now()
     corrected_at = corrected_at or now
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
