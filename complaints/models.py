@@ -66,8 +66,9 @@ class Complaint(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, editable=False)
     # A hidden token of the form: a double submit finds the first complaint instead of making a second.
     submission_token = models.UUIDField(_("submission token"), unique=True, default=uuid.uuid4, editable=False)
+    # Foreign keys that lead a (column, -id) index below need no index of their own: db_index=False.
     business = models.ForeignKey(
-        Business, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("business")
+        Business, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("business"), db_index=False
     )
     contact = models.ForeignKey(
         Contact,
@@ -86,8 +87,12 @@ class Complaint(models.Model):
         verbose_name=_("subscription"),
     )
     # Copied from the subscription: the filters and spike detection read them without a join.
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("service"))
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("region"))
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("service"), db_index=False
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="complaints", verbose_name=_("region"), db_index=False
+    )
     site_label = models.CharField(_("site"), max_length=100, blank=True)
     category = models.CharField(_("what fails"), max_length=30, choices=Category.choices)
     since = models.DateTimeField(_("since"))
@@ -111,6 +116,7 @@ class Complaint(models.Model):
         blank=True,
         related_name="assigned_complaints",
         verbose_name=_("assignee"),
+        db_index=False,
     )
     incident = models.ForeignKey(
         Incident,
@@ -119,6 +125,7 @@ class Complaint(models.Model):
         blank=True,
         related_name="complaints",
         verbose_name=_("incident"),
+        db_index=False,
     )
     duplicate_of = models.ForeignKey(
         "self",
@@ -217,8 +224,9 @@ class ComplaintEvent(models.Model):
         FILE = "file", _("File added")
         SLA_BREACHED = "sla_breached", _("SLA breached")
 
+    # Indexed by complaint_event_timeline (complaint, id).
     complaint = models.ForeignKey(
-        Complaint, on_delete=models.CASCADE, related_name="events", verbose_name=_("complaint")
+        Complaint, on_delete=models.CASCADE, related_name="events", verbose_name=_("complaint"), db_index=False
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,7 +59,6 @@ def _mark_first_response(complaint: Complaint, *, now) -> list[str]:
     return []
 
 
-@transaction.atomic
 def complaint_file(
     *,
     contact: Contact,
@@ -80,22 +79,49 @@ def complaint_file(
     """
     if contact.business_id is None or subscription.business_id != contact.business_id:
         raise ValidationError(_("Choose one of your business's services."), code="foreign_subscription")
+    try:
+        complaint = _complaint_create(
+            contact=contact,
+            subscription=subscription,
+            category=category,
+            since=since,
+            description=description,
+            loss_amount=loss_amount,
+            loss_currency=loss_currency,
+            files=files,
+            submission_token=submission_token,
+            user=user,
+        )
+    except IntegrityError:
+        # The same form sent twice: the first complaint is the answer (no second one, no second e-mail).
+        # Caught outside the transaction, which the failed insert has ended: no savepoint on every filing.
+        existing = Complaint.objects.filter(submission_token=submission_token).first() if submission_token else None
+        if existing is None:
+            raise
+        if not complaint_is_visible_to(complaint=existing, contact=contact):
+            raise ValidationError(_("This form was already used. Reload the page."), code="token_used") from None
+        return existing, False
+    return complaint, True
+
+
+@transaction.atomic
+def _complaint_create(
+    *, contact, subscription, since, loss_amount, loss_currency, files, submission_token, user, **fields
+):
     now = timezone.now()
-    business = contact.business
-    first_due, resolution_due = sla.due_times(priority=Priority.NORMAL, tier=business.tier, start=now)
+    first_due, resolution_due = sla.due_times(priority=Priority.NORMAL, tier=contact.business.tier, start=now)
     incident_id = incident_matching_id(
         service_id=subscription.service_id, region_id=subscription.region_id, since=since
     )
     complaint = Complaint(
+        pk=_reserved_id(),
         business_id=contact.business_id,
         contact=contact,
         subscription=subscription,
         service_id=subscription.service_id,
         region_id=subscription.region_id,
         site_label=subscription.site_label,
-        category=category,
         since=since,
-        description=description,
         loss_amount=loss_amount,
         loss_currency=(loss_currency or subscription.currency) if loss_amount is not None else "",
         has_loss=bool(loss_amount),
@@ -103,34 +129,45 @@ def complaint_file(
         first_response_due_at=first_due,
         resolution_due_at=resolution_due,
         sla_due_at=first_due,
+        **fields,
     )
     if submission_token is not None:
         complaint.submission_token = submission_token
-    try:
-        with transaction.atomic():
-            complaint.save()
-    except IntegrityError:
-        # The same form sent twice: the first complaint is the answer (no second one, no second e-mail).
-        existing = Complaint.objects.filter(submission_token=submission_token).first()
-        if existing is None:
-            raise
-        if not complaint_is_visible_to(complaint=existing, contact=contact):
-            raise ValidationError(_("This form was already used. Reload the page."), code="token_used") from None
-        return existing, False
-    complaint.reference = f"C-{now.year}-{complaint.pk:06d}"
-    Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
+    if complaint.pk is not None:
+        complaint.reference = _reference(now, complaint.pk)
+        complaint.save(force_insert=True)
+    else:
+        complaint.save()
+        complaint.reference = _reference(now, complaint.pk)
+        Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
     for uploaded, content_type in files or []:
         _attach(complaint=complaint, uploaded=uploaded, content_type=content_type, user=user)
-    data = {"incident_id": incident_id} if incident_id else {}
     _event(
         complaint=complaint,
         kind=ComplaintEvent.Kind.FILED,
         actor=user,
         is_public=True,
         to_status=Status.NEW,
-        data=data,
+        data={"incident_id": incident_id} if incident_id else {},
     )
-    return complaint, True
+    return complaint
+
+
+def _reference(now, pk: int) -> str:
+    return f"C-{now.year}-{pk:06d}"
+
+
+def _reserved_id() -> int | None:
+    """PostgreSQL hands out the id before the insert, so the row is written once, reference included.
+
+    Elsewhere (SQLite) the reference follows in an update. On PostgreSQL that update would write a second
+    version of the row into every index of the table.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Complaint._meta.db_table])
+        return cursor.fetchone()[0]
 
 
 def _attach(*, complaint: Complaint, uploaded, content_type: str, user) -> ComplaintAttachment:

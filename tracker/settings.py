@@ -212,6 +212,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # A session idle for this long is logged out (security.middleware.SessionIdleTimeoutMiddleware).
 SESSION_IDLE_TIMEOUT_MINUTES = _read("SESSION_IDLE_TIMEOUT_MINUTES", env.int, 120)
+# A signed-in user with its contact and business is read from the cache (tracker/security/user_cache.py);
+# writes forget it at once, this bounds what a write that bypasses signals could leave.
+AUTH_USER_CACHE_SECONDS = _read("AUTH_USER_CACHE_SECONDS", env.int, 300)
 
 # --- Languages --------------------------------------------------------------
 LANGUAGE_CODE = "en"

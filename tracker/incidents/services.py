@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from tracker.customers.models import Contact, Language, Region, Service
 from tracker.customers.roles import require_permission
 from tracker.notifications.services import notification_job_create
+from tracker.security import user_cache
 
 from .cache import status_cache_invalidate
 from .models import Correction, Incident, IncidentUpdate, RestorationSnapshot, StatusSubscription
@@ -579,6 +580,7 @@ def status_subscription_confirm(*, token: str) -> StatusSubscription | None:
         subscription.confirmed_at = timezone.now()
         subscription.save(update_fields=["confirmed_at"])
         Contact.objects.filter(pk=subscription.contact_id, unsubscribed_at__isnull=False).update(unsubscribed_at=None)
+        user_cache.forget(Contact.objects.filter(pk=subscription.contact_id).values_list("user_id", flat=True))
     return subscription
 
 

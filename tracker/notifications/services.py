@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tracker.customers.models import Contact
+from tracker.security import user_cache
 
 from .kinds import get_kind
 from .models import Delivery, NotificationJob, WebhookEndpoint
@@ -73,6 +74,7 @@ def contact_unsubscribe(*, contact: Contact) -> bool:
         return False
     now = timezone.now()
     Contact.objects.filter(pk=contact.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
+    user_cache.forget([contact.user_id])
     contact.unsubscribed_at = now
     _skip_open_rows(contact, Q(), reason="Unsubscribed")
     return True

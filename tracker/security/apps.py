@@ -17,7 +17,7 @@ class SecurityConfig(AppConfig):
     verbose_name = _("Security and privacy")
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers system checks and login signal)
+        from . import checks, signals, user_cache  # noqa: F401  (registers checks and signal receivers)
         from .privacy import register_core
         from .sessions import register_privacy
 

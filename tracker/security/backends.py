@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
+from . import user_cache
 from .admission import password_check_admitted
 from .net import client_ip
 
@@ -32,9 +33,5 @@ class AdmissionModelBackend(ModelBackend):
 
     def get_user(self, user_id):
         # The contact and its business come with the user: customer pages read them on every request.
-        User = get_user_model()
-        try:
-            user = User._default_manager.select_related("contact__business").get(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        user = user_cache.load(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
