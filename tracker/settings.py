@@ -178,6 +178,9 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
             "max_size": _read("DATABASE_POOL_MAX", env.int, 10),
             "timeout": 10,
         }
+    # Parameters travel apart from the SQL text: no quoting in Python, and psycopg prepares the statements a
+    # connection runs often (the server plans them once). Off for a transaction-pooling proxy (PgBouncer).
+    _db.setdefault("OPTIONS", {})["server_side_binding"] = _bool("DATABASE_SERVER_SIDE_BINDING", True)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes.
     _db.setdefault("OPTIONS", {}).update(

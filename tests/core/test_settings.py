@@ -54,3 +54,18 @@ def test_production_settings_pass_the_deploy_check():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("false", "False")])
+def test_postgresql_binds_parameters_on_the_server_unless_turned_off(value, expected):
+    # Settings only: nothing connects, so no server is needed.
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['server_side_binding'])"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_SERVER_SIDE_BINDING", "TRACKER_ENV", "DEBUG"}}
+    env.update(DATABASE_URL="postgres://u@db.invalid:5432/x", DJANGO_SETTINGS_MODULE="tracker.settings")
+    if value is not None:
+        env["DATABASE_SERVER_SIDE_BINDING"] = value
+    result = subprocess.run(
+        [sys.executable, "-c", f"{SETUP}; {show}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.stdout.strip() == expected, result.stderr

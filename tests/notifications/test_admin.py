@@ -63,5 +63,5 @@ def test_a_contacts_delivery_history_takes_the_same_queries_at_n_and_2n(n, staff
     assert response.text.count('<td class="field-channel">') == n
 
 
-# The session comes from the cache: what is left does not grow with the number of deliveries.
-QUERIES = 3
+# The session and the user come from the cache: what is left does not grow with the number of deliveries.
+QUERIES = 2
