@@ -71,15 +71,6 @@ def test_audience_counts_by_channel(world, django_assert_num_queries):
     assert (counts.total, counts.email, counts.sms, counts.webhook) == (4, 2, 2, 1)
 
 
-def test_incident_matching_finds_the_outage_at_that_time(world):
-    phone, email, vaud, _geneva, zurich, incident = world
-    now = timezone.now()
-    assert selectors.incident_matching(service=phone, region=vaud, at=now) == incident
-    assert selectors.incident_matching(service=phone, region=zurich, at=now) is None
-    assert selectors.incident_matching(service=email, region=vaud, at=now) is None
-    assert selectors.incident_matching(service=phone, region=vaud, at=now - dt.timedelta(days=1)) is None
-
-
 def test_public_list_constant_queries(django_assert_num_queries):
     def make(n):
         for _ in range(n):

@@ -141,19 +141,6 @@ def incidents_affecting_line(*, voice_line: VoiceLine, at: dt.datetime | None = 
     return list(qs.exclude(status=Incident.Status.RESOLVED).order_by("-started_at", "-id"))
 
 
-def incident_matching(*, service: Service, region: Region, at: dt.datetime) -> Incident | None:
-    """The incident (declared or suspected) of this service and region going on at ``at``, if any.
-
-    Complaints call it to link what is filed to the outage behind it.
-    """
-    return (
-        Incident.objects.filter(services=service, regions=region, started_at__lte=at)
-        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=at))
-        .order_by("-started_at", "-id")
-        .first()
-    )
-
-
 def incidents_overdue_for_update(*, now: dt.datetime | None = None) -> QuerySet[Incident]:
     """Open declared incidents whose promised next update time passed without an update."""
     now = now or timezone.now()
