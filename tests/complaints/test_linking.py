@@ -307,7 +307,8 @@ def test_review_page_queries_are_the_same_at_n_and_2n_and_count_nothing(
     assert total == REVIEW_QUERIES
 
 
-REVIEW_QUERIES = 4  # session, permissions, the proposal with its incident, one page of complaints joined (the user is cached)
+# Session, permissions, the proposal with its incident, one page of complaints joined (the user is cached).
+REVIEW_QUERIES = 4
 
 
 def test_review_page_is_paginated_without_counting(place, client, agent, django_capture_on_commit_callbacks):
