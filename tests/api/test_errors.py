@@ -202,3 +202,32 @@ def test_collections_are_bounded(world):
 
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"updates": ["At most 50 updates can be corrected at once."]}
+
+
+def test_each_throttle_counts_the_requests_it_allows_even_when_another_refuses(world, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "user": "1/minute", "ip": "3/minute"}
+
+    # The agent's second request is refused by the user throttle but counted by the IP throttle.
+    statuses = [
+        world.client(role).get("/api/incidents/").status_code for role in ("agent", "agent", "manager", "manager")
+    ]
+
+    assert statuses == [200, 429, 200, 429]
+
+
+def test_throttles_read_and_write_the_cache_once_per_request(world, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    calls = []
+
+    class Recording:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(cache, name)
+
+    monkeypatch.setattr(SimpleRateThrottle, "cache", Recording())
+
+    assert world.client("agent").get("/api/complaints/").status_code == 200
+
+    assert calls == ["get_many", "set_many"]

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Subquery
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from tracker.customers.models import Region, Service
 
+from .throttling import BatchedThrottlesMixin
+
 # Primary keys in URLs: at most 18 digits, so a huge number is a 404, never a database overflow.
 ID_REGEX = r"[0-9]{1,18}"
 
 
-class BaseViewSet(viewsets.GenericViewSet):
-    """Declares, per action, which permission classes apply (``permissions_by_action``)."""
+class BaseViewSet(BatchedThrottlesMixin, viewsets.GenericViewSet):
+    """Declares, per action, which permission classes apply (``permissions_by_action``); one cache round trip
+    each to read and to write the throttles."""
 
     permissions_by_action: dict[str, list] = {}
 
@@ -68,6 +72,22 @@ def validated(serializer_class, request, **context) -> dict:
     serializer = serializer_class(data=request.data, context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet with its form class built once per class and language, not for every request.
+
+    Only for filter sets whose form fields do not depend on the request (no ModelChoiceFilter querysets);
+    each form still copies its fields, as Django forms do.
+    """
+
+    _form_classes: dict = {}
+
+    def get_form_class(self):
+        key = (type(self), get_language())
+        if key not in self._form_classes:
+            self._form_classes[key] = super().get_form_class()
+        return self._form_classes[key]
 
 
 class RelatedCodeFilter(django_filters.CharFilter):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 import django_filters
 from django.conf import settings
@@ -24,13 +25,13 @@ from tracker.accounts.ratelimit import client_ip, hit
 from tracker.customers.models import Business, Currency, Region, Service, Subscription
 from tracker.incidents.models import Incident
 
-from .common import BaseViewSet, RelatedCodeFilter, validated
+from .common import BaseViewSet, FilterSet, RelatedCodeFilter, validated
 from .complaint_files import AttachmentSerializer, checked_evidence
 from .pagination import IdCursorPagination
 from .parsers import BoundedJSONParser
 from .permissions import IsBusinessContact, IsContactOrStaff, IsStaffMember
 from .roles import contact_of, is_staff_member
-from .serializers import LabelField, StrictInputSerializer
+from .serializers import LabelField, ListRowsSerializer, StrictInputSerializer
 
 REFERENCE_REGEX = r"[A-Za-z0-9-]{1,20}"
 # The related rows' codes that the serializers show, as columns of the complaint query.
@@ -45,7 +46,7 @@ COMPLAINT_CODES = {
 # --- Output ------------------------------------------------------------------------
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(ListRowsSerializer):
     """What the business sees."""
 
     status_label = LabelField(source="status", choices=Status.choices)
@@ -165,6 +166,12 @@ def _files(complaint) -> list:
     return AttachmentSerializer(attachments, many=True, context={"reference": complaint.reference}).data
 
 
+@cache
+def _codes_shown(serializer_class) -> tuple[str, ...]:
+    """The related codes (COMPLAINT_CODES) that a serializer shows."""
+    return tuple(field.source for field in serializer_class().fields.values() if field.source in COMPLAINT_CODES)
+
+
 # --- Input ---------------------------------------------------------------------------
 
 
@@ -278,7 +285,7 @@ def _complaint_by_reference(reference: str) -> Complaint:
 # --- Filters ---------------------------------------------------------------------------
 
 
-class ComplaintFilter(django_filters.FilterSet):
+class ComplaintFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     category = django_filters.MultipleChoiceFilter(choices=Category.choices, distinct=False)
@@ -376,6 +383,10 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVie
             qs = Complaint.objects.all()
         else:
             qs = selectors.complaint_list_for_contact(contact=contact_of(self.request.user))
+        if self.action == "list":
+            # No related rows, and only the codes this list shows (a contact's list joins 3 tables, not 6).
+            codes = _codes_shown(self.get_serializer_class())
+            return qs.select_related(None).annotate(**{name: COMPLAINT_CODES[name] for name in codes})
         return qs.annotate(**COMPLAINT_CODES)
 
     def get_serializer_class(self):
