@@ -196,6 +196,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------
 CACHES = {"default": _read("CACHE_URL", env.cache_url, f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "tracker.redis_cache.RedisCache"  # the same, with its redis-py client reused
 
 # --- Passwords and sessions -----------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
