@@ -23,7 +23,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
+from django.utils.html import format_html
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from tracker.customers.models import Business, Region, Service
@@ -51,6 +52,23 @@ class CappedCountPaginator(Paginator):
             if row and row[0] and row[0] > COUNT_CAP:
                 return int(row[0])
         return qs.order_by()[:COUNT_CAP].count()
+
+
+class PlainActionCheckbox:
+    """The row's action checkbox as Django writes it, without rendering a form widget template for every row.
+
+    Django's ModelAdmin.action_checkbox renders a CheckboxInput through the template engine: about a third of a
+    50-row changelist's rendering time, for one <input>.
+    """
+
+    def action_checkbox(self, obj):
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            admin.helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
 
 def _staff_users():
@@ -257,7 +275,7 @@ def _ids(queryset) -> list[int]:
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
+class ComplaintAdmin(PlainActionCheckbox, admin.ModelAdmin):
     paginator = CappedCountPaginator
     show_full_result_count = False
     # Facet counts would run one COUNT per filter choice over the whole table.

@@ -201,3 +201,21 @@ def test_non_staff_and_staff_without_role_cannot_triage(client):
     assert client.get(CHANGELIST).status_code == 403
     assert client.post(act, {"what": "note", "body": "x"}).status_code == 403
     assert complaint.events.count() == 0
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_row_checkbox_is_the_html_django_renders(language):
+    from django.contrib import admin
+    from django.utils import translation
+
+    from complaints.admin import ComplaintAdmin
+
+    complaint = Complaint(pk=123, reference='C-2026-000123"<x>')
+    model_admin = ComplaintAdmin(Complaint, admin.site)
+
+    with translation.override(language):
+        ours = model_admin.action_checkbox(complaint)
+        djangos = admin.ModelAdmin.action_checkbox(model_admin, complaint)
+
+    assert ours == djangos
+    assert "&lt;x&gt;" in ours
