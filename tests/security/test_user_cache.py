@@ -80,3 +80,70 @@ def test_signed_in_page_refuses_a_user_deactivated_after_login(client):
     response = client.get(reverse("complaints:list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_the_cache_holds_no_password_hash(django_assert_num_queries):
+    import pickle
+
+    from django.core.cache import cache
+
+    from tracker.security import user_cache
+
+    user = UserFactory()
+    user.set_password("correct horse battery staple")
+    user.save()
+    _load(user)
+
+    cached = cache.get(user_cache._key(user.pk))
+    assert "password" not in cached.__dict__
+    assert user.password.encode() not in pickle.dumps(cached)
+    # What each request needs is answered without it; checking a password loads it.
+    with django_assert_num_queries(0):
+        loaded = _load(user)
+        assert loaded.get_session_auth_hash() == user.get_session_auth_hash()
+        assert loaded.has_usable_password()
+    with django_assert_num_queries(1):
+        assert loaded.check_password("correct horse battery staple")
+
+
+def test_a_password_changed_elsewhere_ends_the_other_sessions(client):
+    contact = ContactFactory(user=UserFactory())
+    client.force_login(contact.user)
+    assert client.get(reverse("complaints:list")).status_code == 200  # the user is cached now
+
+    contact.user.set_password("a new one, changed from another browser")
+    contact.user.save()
+
+    assert client.get(reverse("complaints:list")).status_code == 302
+
+
+def test_the_password_change_page_works_for_a_cached_user(client, settings):
+    settings.ADMIN_REQUIRE_OTP = False
+    user = UserFactory(is_staff=True)
+    user.set_password("the old password 2026")
+    user.save()
+    client.force_login(user)
+    assert client.get(reverse("admin:password_change")).status_code == 200  # the user is cached now
+
+    response = client.post(
+        reverse("admin:password_change"),
+        {
+            "old_password": "the old password 2026",
+            "new_password1": "Brand-new passphrase 77",
+            "new_password2": "Brand-new passphrase 77",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    user.refresh_from_db()
+    assert user.check_password("Brand-new passphrase 77")
+    assert client.get(reverse("security:sessions")).status_code == 200  # this session goes on
+
+
+def test_a_new_secret_key_starts_a_new_set_of_entries(settings):
+    from tracker.security import user_cache
+
+    before = user_cache._key(7)
+    settings.SECRET_KEY = "another secret key, rotated for this test, long enough to be taken seriously"
+
+    assert user_cache._key(7) != before

@@ -5,6 +5,10 @@ cache instead of a three-table query. Any save or delete of a user, contact or b
 concerns (receivers below); writes that bypass signals (``QuerySet.update``) call ``forget`` themselves. The
 short lifetime bounds what a missed write could leave behind. Permissions are not cached: ModelBackend loads
 them per request, as before.
+
+The password hash is not cached: the cached copy carries the session hash (under a key that changes with
+SECRET_KEY, which the session hash depends on) and whether the password is usable; accounts.User answers from
+them, and loads the password from the database where it is checked or changed.
 """
 
 from __future__ import annotations
@@ -17,25 +21,33 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django.utils.crypto import salted_hmac
 
 from tracker.customers.models import Business, Contact
 
-KEY = "auth-user:v1:{}"
-
 
 def _key(user_id) -> str:
-    return KEY.format(user_id)
+    # A new SECRET_KEY (which the cached session hashes depend on) starts a new set of keys.
+    return f"auth-user:v2:{salted_hmac('auth-user-cache', 'v2', algorithm='sha256').hexdigest()[:16]}:{user_id}"
 
 
 def load(user_id):
     """The active-or-not user with contact and business, or None. The caller decides who may sign in."""
-    user = cache.get(_key(user_id))
+    key = _key(user_id)
+    user = cache.get(key)
     if user is None:
         User = get_user_model()
         user = User._default_manager.select_related("contact__business").filter(pk=user_id).first()
         if user is not None:
-            cache.set(_key(user_id), user, settings.AUTH_USER_CACHE_SECONDS)
+            _leave_password_out(user)
+            cache.set(key, user, settings.AUTH_USER_CACHE_SECONDS)
     return user
+
+
+def _leave_password_out(user) -> None:
+    user.cached_session_auth_hash = user.get_session_auth_hash()
+    user.cached_has_usable_password = user.has_usable_password()
+    del user.__dict__["password"]  # now a deferred field: reading it queries the database
 
 
 def forget(user_ids: Iterable) -> None:
