@@ -147,5 +147,5 @@ def run(ctx) -> None:
                 "ms",
                 goal="<= 100 (PostgreSQL, 1,000,000 complaints)",
                 note=f"{measured[name]} queries; {result.rps:.0f} req/s at 4 conns; p50 {result.p50_ms:.1f} ms; "
-                f"statuses {result.status_counts}",
+                f"server CPU {result.server_cpu_ms or 0:.1f} ms/request; statuses {result.status_counts}",
             )

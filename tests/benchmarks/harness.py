@@ -34,6 +34,8 @@ The context
     Closed-loop load with keep-alive connections; returns a :class:`LoadResult` (rps, p50_ms, p95_ms, p99_ms,
     errors, status_counts, client_cpu_percent, ...; ``result.summary()`` is one line of them). ``duration`` is in
     seconds, 10 by default; ``BENCH_DURATION`` overrides it for every load run (shorter runs while developing).
+    Against the server that ``ctx.server`` runs, ``server_cpu_ms`` is that server's CPU time (all its processes,
+    read from /proc) per answered request.
     ``make_request`` varies the requests: a sequence of ``(method, path, headers, body)`` tuples, or a callable
     ``make_request(i)`` returning one, called ``prebuild`` times (default 10,000) before the load starts.
     Connections take the requests in turn; the list wraps around when exhausted, so give at least
@@ -171,6 +173,9 @@ class LoadResult:
     socket_errors: dict[str, int] = field(default_factory=dict)
     concurrency: int = 0
     generator: str = ""
+    # The server's CPU time (all its processes, user + system) over the run, per answered request: steadier than
+    # requests per second on a shared machine, since it does not count what other programs take.
+    server_cpu_ms: float | None = None
 
     def summary(self) -> str:
         statuses = ", ".join(f"{code}: {count}" for code, count in sorted(self.status_counts.items()))
@@ -178,6 +183,7 @@ class LoadResult:
             f"{self.rps:,.0f} req/s, p50 {self.p50_ms:.1f} ms, p95 {self.p95_ms:.1f} ms, p99 {self.p99_ms:.1f} ms, "
             f"{self.errors} errors, statuses {{{statuses}}}, {self.concurrency} connections, "
             f"client CPU {self.client_cpu_percent:.0f}% ({self.generator})"
+            + (f", server CPU {self.server_cpu_ms:.1f} ms/request" if self.server_cpu_ms is not None else "")
         )
 
 
@@ -205,6 +211,7 @@ class Context:
         self.current_bench = "harness"
         self._collected_static = False
         self._server_count = 0
+        self._server: tuple[int, int] | None = None  # (port, pid) of the server running now
 
         self.is_postgres = caller.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://", "pgsql://"))
         if caller.get("DATABASE_URL") and not self.is_postgres:
@@ -454,8 +461,10 @@ class Context:
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_answering(process, port, log_path)
+            self._server = (port, process.pid)
             yield base_url
         finally:
+            self._server = None
             _stop(process)
 
     # --- load ---------------------------------------------------------------------------------------------------
@@ -487,11 +496,16 @@ class Context:
             raise ValueError("make_request gave no request")
         normalized = [_normalize_request(request, default_headers=headers) for request in requests]
         varying = make_request is not None or body is not None or method != "GET" or bool(headers)
+        server_pid = self._server[1] if self._server and self._server[0] == parsed.port else None
+        cpu_before = process_tree_cpu_seconds(server_pid) if server_pid else None
         if self.loadgen == "wrk":
             result = _wrk_load(parsed, normalized, varying, concurrency, duration, timeout)
         else:
             result = _python_load(parsed, normalized, concurrency, duration, timeout)
         result.concurrency = concurrency
+        if cpu_before is not None and result.requests:
+            used = process_tree_cpu_seconds(server_pid) - cpu_before
+            result.server_cpu_ms = used * 1000 / result.requests
         return result
 
     # --- baselines ----------------------------------------------------------------------------------------------
@@ -637,6 +651,32 @@ def _psycopg_conninfo(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     scheme = "postgresql" if parts.scheme in {"postgres", "postgresql", "pgsql"} else parts.scheme
     return urllib.parse.urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def process_tree_cpu_seconds(root_pid: int) -> float | None:
+    """User + system CPU seconds of a process and its live descendants (Linux /proc), or None without /proc."""
+    if not os.path.isdir("/proc"):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    seconds: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold spaces
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        seconds[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    total, todo = 0.0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += seconds.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
 
 
 def _free_port() -> int:

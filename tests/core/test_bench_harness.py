@@ -2,6 +2,7 @@
 
 import shutil
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -113,6 +114,42 @@ def test_http_load_with_a_plain_url_repeats_one_get(ctx, recorder):
     assert list(recorder.seen) == ["/ok?x=1"]
     assert result.status_counts == {"200": recorder.seen["/ok?x=1"]}
     assert result.errors == 0
+
+
+def test_server_cpu_counts_the_server_process_and_its_children():
+    import subprocess
+    import sys
+
+    from tests.benchmarks.harness import process_tree_cpu_seconds
+
+    # A shell whose child burns about 0.4 s of CPU, then waits to be measured.
+    burn = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    parent = subprocess.Popen(["/bin/sh", "-c", f"{sys.executable} -c '{burn}'; true"])
+    try:
+        deadline = time.monotonic() + 20
+        while (process_tree_cpu_seconds(parent.pid) or 0) < 0.35 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert 0.35 <= process_tree_cpu_seconds(parent.pid) < 5
+        assert process_tree_cpu_seconds(2**22 + 1) == 0.0  # no such process
+    finally:
+        subprocess.run(["pkill", "-P", str(parent.pid)], check=False)
+        parent.kill()
+        parent.wait()
+
+
+def test_http_load_reports_the_cpu_of_the_server_it_ran(ctx, recorder):
+    import os
+
+    ctx.loadgen = "python"
+    port = recorder.server_address[1]
+
+    unknown = ctx.http_load(url=f"http://127.0.0.1:{port}/ok", concurrency=2, duration=0.5)
+    ctx._server = (port, os.getpid())  # as ctx.server() sets it; this test process runs the recorder
+    measured = ctx.http_load(url=f"http://127.0.0.1:{port}/ok", concurrency=2, duration=0.5)
+
+    assert unknown.server_cpu_ms is None
+    assert measured.server_cpu_ms is not None and measured.server_cpu_ms > 0
+    assert "server CPU" in measured.summary()
 
 
 def test_record_shows_the_ratio_to_a_named_baseline(ctx):
