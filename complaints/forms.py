@@ -63,9 +63,13 @@ class ComplaintForm(forms.Form):
 
     def __init__(self, *args, subscriptions=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.offer(subscriptions)
+
+    def offer(self, subscriptions) -> None:
+        """The subscriptions to choose from (with service and region joined)."""
         self.subscriptions = {s.pk: s for s in subscriptions}
         self.fields["subscription"].choices = [
-            (s.pk, f"{s.service} – {s.site_label} ({s.region.name})") for s in subscriptions
+            (s.pk, f"{s.service} – {s.site_label} ({s.region.name})") for s in self.subscriptions.values()
         ]
 
     def clean_since(self):

@@ -71,6 +71,14 @@ def subscriptions_for_contact(*, contact: Contact) -> QuerySet[Subscription]:
     )
 
 
+def subscription_for_contact(*, contact: Contact, pk) -> Subscription | None:
+    """The one subscription a filing names, if it is the contact's business's; None for anything else."""
+    try:
+        return Subscription.objects.select_related("service", "region").get(business_id=contact.business_id, pk=pk)
+    except (Subscription.DoesNotExist, TypeError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class _Candidate:
     id: int

@@ -84,7 +84,6 @@ def _file_errors(request, form) -> None:
 @require_http_methods(["GET", "POST"])
 def complaint_new(request):
     contact = _contact(request)
-    subscriptions = list(selectors.subscriptions_for_contact(contact=contact))
     if request.method == "POST":
         allowed_ip = hit(
             key=f"complaint-ip:{client_ip(request)}",
@@ -98,7 +97,9 @@ def complaint_new(request):
         )
         if not (allowed_ip and allowed_business):
             return _too_many(request)
-        form = ComplaintForm(request.POST, request.FILES, subscriptions=subscriptions)
+        # A filing reads only the subscription it names; the full list is loaded to show the form again.
+        chosen = selectors.subscription_for_contact(contact=contact, pk=request.POST.get("subscription"))
+        form = ComplaintForm(request.POST, request.FILES, subscriptions=[chosen] if chosen else [])
         _file_errors(request, form)
         if form.is_valid():
             data = form.cleaned_data
@@ -125,7 +126,10 @@ def complaint_new(request):
                         % {"ref": complaint.reference},
                     )
                 return redirect("complaints:detail", reference=complaint.reference)
+        subscriptions = list(selectors.subscriptions_for_contact(contact=contact))
+        form.offer(subscriptions)
     else:
+        subscriptions = list(selectors.subscriptions_for_contact(contact=contact))
         form = ComplaintForm(initial={"submission_token": uuid.uuid4()}, subscriptions=subscriptions)
     known = selectors.incidents_for_subscriptions(subscriptions=subscriptions)
     return render(

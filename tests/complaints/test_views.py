@@ -9,7 +9,7 @@ from django.utils import timezone
 from complaints import services
 from complaints.models import Complaint, ComplaintAttachment
 from tests.complaints.factories import ComplaintFactory, IncidentFactory
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,11 +95,13 @@ def test_disguised_file_is_rejected_with_a_message_and_nothing_is_kept(client, c
         ("since", "not a date"),
         ("category", "explosion"),
         ("submission_token", "nope"),
+        ("subscription", "nope"),
+        ("subscription", "99999999999999999999999"),
     ],
 )
 def test_bad_input_is_a_form_error_not_a_500(client, contact, subscription, field, value):
     client.force_login(contact.user)
-    response = client.post(reverse("complaints:new"), _post_data(subscription, **{field: value}))
+    response = client.post(reverse("complaints:new"), {**_post_data(subscription), field: value})
     assert response.status_code == 200
     assert Complaint.objects.count() == 0
 
@@ -110,6 +112,30 @@ def test_subscription_of_another_business_is_refused(client, contact):
     response = client.post(reverse("complaints:new"), _post_data(other))
     assert response.status_code == 200
     assert Complaint.objects.filter(business=contact.business).count() == 0
+
+
+def test_refused_form_offers_all_the_business_subscriptions_again(client, contact, subscription):
+    second = SubscriptionFactory(business=contact.business, site_label="Warehouse")
+    client.force_login(contact.user)
+    response = client.post(reverse("complaints:new"), _post_data(second, description="x"))
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() == {"description"}
+    choices = dict(response.context["form"].fields["subscription"].choices)
+    assert set(choices) == {subscription.pk, second.pk}
+    assert f'<option value="{second.pk}" selected>' in response.content.decode()
+
+
+def test_filing_reads_only_the_subscription_it_names(client, contact, subscription, django_assert_num_queries):
+    # Queries of one filing, whatever the number of the business's subscriptions (the user comes from the cache).
+    client.force_login(contact.user)
+    client.post(reverse("complaints:new"), _post_data(subscription))
+    SubscriptionFactory.create_batch(5, business=contact.business)
+    # Subscription, complaint (plus its id first on PostgreSQL, its reference after on SQLite), event, notification
+    # job, and the savepoint and release the test's own transaction turns the filing's transaction into.
+    with django_assert_num_queries(7) as queries:
+        assert client.post(reverse("complaints:new"), _post_data(subscription)).status_code == 302
+    [read] = [q["sql"] for q in queries.captured_queries if "customers_subscription" in q["sql"]]
+    assert '"customers_subscription"."id" = ' in read and "ORDER BY" not in read
 
 
 def test_filing_is_rate_limited_per_business(client, contact, subscription, settings):
