@@ -1,4 +1,4 @@
-"""The Celery application. Configuration comes from Django settings (CELERY_*)."""
+"""The Celery application. Configuration comes from Django settings (CELERY_*, see tracker.celery_settings)."""
 
 import os
 
@@ -7,5 +7,5 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 
 app = Celery("tracker")
-app.config_from_object("django.conf:settings", namespace="CELERY")
+app.config_from_object("tracker.celery_settings:CONFIG")
 app.autodiscover_tasks()
