@@ -533,7 +533,8 @@ class Context:
                 result.rps,
                 "req/s",
                 note=f"/bench/noop, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-                f"{result.concurrency} conns, client CPU {result.client_cpu_percent:.0f}% ({result.generator})",
+                f"{result.concurrency} conns, client CPU {result.client_cpu_percent:.0f}% ({result.generator})"
+                + (f", server CPU {result.server_cpu_ms:.2f} ms/request" if result.server_cpu_ms is not None else ""),
             )
             self.info["b_noop"] = asdict(result)
         except Exception:
