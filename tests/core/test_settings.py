@@ -79,7 +79,7 @@ def test_celery_reads_every_celery_setting_under_its_own_name():
 
     names = [name for name in dir(settings) if name.startswith("CELERY_")]
     assert {"CELERY_BROKER_URL", "CELERY_TASK_ACKS_LATE", "CELERY_BEAT_SCHEDULE"} <= set(names)
-    assert CONFIG == {name.removeprefix("CELERY_").lower(): getattr(settings, name) for name in names}
+    assert {name.removeprefix("CELERY_").lower(): getattr(settings, name) for name in names} == CONFIG
     # Django's values, not Celery's defaults (the tests themselves change only task_always_eager).
     assert app.conf.task_ignore_result is True and app.conf.task_acks_late is True
     assert app.conf.worker_prefetch_multiplier == 1
