@@ -135,6 +135,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tracker.security.middleware.SecurityHeadersMiddleware",
+    # A query stopped by DATABASE_STATEMENT_TIMEOUT: 503 instead of 500.
+    "tracker.middleware.StatementTimeoutMiddleware",
     # Last, so that it sees the lockout flag set by the authentication backend.
     "axes.middleware.AxesMiddleware",
 ]
@@ -169,6 +171,11 @@ DATABASES = {
 _db = DATABASES["default"]
 if _db["ENGINE"] not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
     raise _config_error("DATABASE_URL", "must start with postgres:// or sqlite://")
+# Set for web processes (seconds): a runaway query ends in an error page instead of holding a pooled connection
+# and a thread for as long as it runs. Off by default: workers and migrations may run long. PostgreSQL only.
+_statement_timeout = _read("DATABASE_STATEMENT_TIMEOUT", env.int, 0)
+if _statement_timeout < 0:
+    raise _config_error("DATABASE_STATEMENT_TIMEOUT", "must be a number of seconds, 0 for none")
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool: connections are reused across requests in a process.
     if _bool("DATABASE_POOL", True):
@@ -181,6 +188,8 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL text: no quoting in Python, and psycopg prepares the statements a
     # connection runs often (the server plans them once). Off for a transaction-pooling proxy (PgBouncer).
     _db.setdefault("OPTIONS", {})["server_side_binding"] = _bool("DATABASE_SERVER_SIDE_BINDING", True)
+    if _statement_timeout:
+        _db["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout * 1000}"
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes.
     _db.setdefault("OPTIONS", {}).update(

@@ -27,6 +27,8 @@ def run_with(**overrides):
         ({"TRACKER_ENV": "production", "ALLOWED_HOSTS": "x.example", "SECRET_KEY": "k" * 60}, "EMAIL_URL"),
         ({"DATABASE_URL": "nosuchdb://x"}, "DATABASE_URL"),
         ({"CELERY_BROKER_URL": "kafka://x"}, "CELERY_BROKER_URL"),
+        ({"DATABASE_STATEMENT_TIMEOUT": "-1"}, "DATABASE_STATEMENT_TIMEOUT"),
+        ({"DATABASE_STATEMENT_TIMEOUT": "soon"}, "DATABASE_STATEMENT_TIMEOUT"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
     ],
 )
@@ -84,3 +86,17 @@ def test_celery_reads_every_celery_setting_under_its_own_name():
     assert app.conf.task_ignore_result is True and app.conf.task_acks_late is True
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "None"), ("0", "None"), ("30", "-c statement_timeout=30000")])
+def test_statement_timeout_reaches_postgresql_only_when_set(value, expected):
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('options'))"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_STATEMENT_TIMEOUT", "TRACKER_ENV", "DEBUG"}}
+    env.update(DATABASE_URL="postgres://u@db.invalid:5432/x", DJANGO_SETTINGS_MODULE="tracker.settings")
+    if value is not None:
+        env["DATABASE_STATEMENT_TIMEOUT"] = value
+    result = subprocess.run(
+        [sys.executable, "-c", f"{SETUP}; {show}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.stdout.strip() == expected, result.stderr
