@@ -18,7 +18,7 @@ needs_postgresql = pytest.mark.skipif(
 
 
 @needs_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_page_says_try_again_in_the_visitors_language(client):
     response = client.get("/slow/", HTTP_ACCEPT_LANGUAGE="fr")
 
@@ -28,7 +28,7 @@ def test_page_says_try_again_in_the_visitors_language(client):
 
 
 @needs_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_api_answers_in_its_error_shape(client):
     response = client.get("/api/slow/")
 
