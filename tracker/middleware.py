@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from tracker.api.exceptions import error_body
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
@@ -32,8 +34,6 @@ class StatementTimeoutMiddleware:
         logger.warning("A query ran past the statement timeout: %s %s", request.method, request.path_info)
         message = _("This request took too long and was stopped. Try again, or narrow the search or filters.")
         if request.path_info.startswith("/api/"):
-            from tracker.api.exceptions import error_body
-
             response = JsonResponse(error_body(code="timeout", message=message), status=503)
         else:
             response = render(request, "tracker/timeout.html", {"message": message}, status=503)
