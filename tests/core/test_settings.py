@@ -58,19 +58,26 @@ def test_production_settings_pass_the_deploy_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("false", "False")])
-def test_postgresql_binds_parameters_on_the_server_unless_turned_off(value, expected):
-    # Settings only: nothing connects, so no server is needed.
-    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['server_side_binding'])"
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_SERVER_SIDE_BINDING", "TRACKER_ENV", "DEBUG"}}
+def postgresql_option(option: str, variable: str, value: str | None) -> str:
+    """The database OPTIONS entry the settings build for PostgreSQL with `variable` set to `value` (None: unset).
+
+    Settings only: nothing connects, so no server is needed.
+    """
+    show = f"from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get({option!r}))"
+    env = {k: v for k, v in os.environ.items() if k not in {variable, "TRACKER_ENV", "DEBUG"}}
     env.update(DATABASE_URL="postgres://u@db.invalid:5432/x", DJANGO_SETTINGS_MODULE="tracker.settings")
     if value is not None:
-        env["DATABASE_SERVER_SIDE_BINDING"] = value
+        env[variable] = value
     result = subprocess.run(
         [sys.executable, "-c", f"{SETUP}; {show}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
-    assert result.stdout.strip() == expected, result.stderr
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("false", "False")])
+def test_postgresql_binds_parameters_on_the_server_unless_turned_off(value, expected):
+    assert postgresql_option("server_side_binding", "DATABASE_SERVER_SIDE_BINDING", value) == expected
 
 
 def test_celery_reads_every_celery_setting_under_its_own_name():
@@ -90,13 +97,4 @@ def test_celery_reads_every_celery_setting_under_its_own_name():
 
 @pytest.mark.parametrize(("value", "expected"), [(None, "None"), ("0", "None"), ("30", "-c statement_timeout=30000")])
 def test_statement_timeout_reaches_postgresql_only_when_set(value, expected):
-    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('options'))"
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_STATEMENT_TIMEOUT", "TRACKER_ENV", "DEBUG"}}
-    env.update(DATABASE_URL="postgres://u@db.invalid:5432/x", DJANGO_SETTINGS_MODULE="tracker.settings")
-    if value is not None:
-        env["DATABASE_STATEMENT_TIMEOUT"] = value
-    result = subprocess.run(
-        [sys.executable, "-c", f"{SETUP}; {show}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-
-    assert result.stdout.strip() == expected, result.stderr
+    assert postgresql_option("options", "DATABASE_STATEMENT_TIMEOUT", value) == expected
